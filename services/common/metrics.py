@@ -1,0 +1,52 @@
+"""Prometheus metrics shared by every service, labelled by route template (never the raw
+path, which would hold voter and election ids).
+
+With several worker processes (`ballotline serve --workers N`) the serve command sets
+PROMETHEUS_MULTIPROC_DIR and /metrics aggregates every worker's values.
+"""
+from __future__ import annotations
+
+import os
+
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+HTTP_REQUESTS = Counter(
+    "ballotline_http_requests_total",
+    "HTTP requests answered, by route template and status.",
+    ["service", "method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "ballotline_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template.",
+    ["service", "method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
+
+def route_template(request: web.Request) -> str:
+    route = request.match_info.route
+    resource = getattr(route, "resource", None)
+    if resource is None:
+        return "unmatched"
+    return resource.canonical
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    body = generate_latest(registry)
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    return response

@@ -1,0 +1,70 @@
+"""Postgres and Redis clients living and dying with the application (cleanup contexts),
+registered as readiness checks. DSNs are logged with their password censored.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from .settings import Secret
+from .web import HEALTH
+
+log = logging.getLogger(__name__)
+
+PG = web.AppKey("pg", asyncpg.Pool)
+REDIS = web.AppKey("redis", aioredis.Redis)
+
+
+def censored(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10, name: str = "ballotline") -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        server_settings={"application_name": name},
+    )
+
+
+def pg_context(dsn: Secret, *, min_size: int = 2, max_size: int = 10) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        log.info("connecting to postgres at %s", censored(dsn.reveal()))
+        pool = await create_pool(dsn.reveal(), min_size=min_size, max_size=max_size)
+        app[PG] = pool
+
+        async def check() -> None:
+            async with pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+
+        app[HEALTH].checks["postgres"] = check
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    return ctx
+
+
+def redis_context(url: Secret) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        log.info("connecting to redis at %s", censored(url.reveal()))
+        client = aioredis.from_url(url.reveal(), socket_timeout=5, socket_connect_timeout=5)
+        app[REDIS] = client
+        app[HEALTH].checks["redis"] = client.ping
+        try:
+            yield
+        finally:
+            await client.aclose()
+
+    return ctx

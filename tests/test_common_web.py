@@ -1,0 +1,106 @@
+"""The HTTP plumbing every service shares: problem+json, request ids, limits, health."""
+from aiohttp import web
+
+from services.common.problems import Conflict, TooManyRequests
+from services.common.web import base_app
+
+
+def make_app():
+    app = base_app("test")
+
+    async def conflict(request):
+        raise Conflict("already there", code="already_voted")
+
+    async def limited(request):
+        raise TooManyRequests("slow down", retry_after=7)
+
+    async def boom(request):
+        raise RuntimeError("SELECT secret FROM voters")
+
+    async def echo(request):
+        return web.Response(body=await request.read())
+
+    app.router.add_get("/conflict", conflict)
+    app.router.add_get("/limited", limited)
+    app.router.add_get("/boom", boom)
+    app.router.add_post("/echo", echo)
+    return app
+
+
+async def test_a_domain_error_becomes_problem_json_with_a_stable_code(aiohttp_client):
+    client = await aiohttp_client(make_app())
+    response = await client.get("/conflict")
+    assert response.status == 409
+    assert response.content_type == "application/problem+json"
+    body = await response.json()
+    assert body["code"] == "already_voted" and body["status"] == 409 and body["detail"] == "already there"
+    assert body["type"].endswith("/already_voted")
+
+
+async def test_rate_limit_errors_carry_retry_after(aiohttp_client):
+    client = await aiohttp_client(make_app())
+    response = await client.get("/limited")
+    assert response.status == 429
+    assert response.headers["Retry-After"] == "7"
+
+
+async def test_an_unexpected_error_is_a_generic_500_without_internals(aiohttp_client):
+    client = await aiohttp_client(make_app())
+    response = await client.get("/boom")
+    assert response.status == 500
+    text = await response.text()
+    assert "SELECT" not in text and "Traceback" not in text
+    assert (await response.json())["code"] == "internal_error"
+
+
+async def test_unknown_routes_answer_problem_json_404(aiohttp_client):
+    client = await aiohttp_client(make_app())
+    response = await client.get("/nowhere")
+    assert response.status == 404
+    assert (await response.json())["code"] == "not_found"
+
+
+async def test_bodies_over_16_kib_are_refused_with_413(aiohttp_client):
+    client = await aiohttp_client(make_app())
+    response = await client.post("/echo", data=b"x" * (16 * 1024 + 1))
+    assert response.status == 413
+    assert (await response.json())["code"] == "body_too_large"
+
+
+async def test_every_response_carries_a_request_id_echoed_when_given(aiohttp_client):
+    client = await aiohttp_client(make_app())
+    given = await client.get("/healthz", headers={"X-Request-Id": "abc-123"})
+    assert given.headers["X-Request-Id"] == "abc-123"
+    generated = await client.get("/nowhere")
+    assert len(generated.headers["X-Request-Id"]) == 32
+
+
+async def test_readyz_fails_when_a_dependency_fails_and_while_shutting_down(aiohttp_client):
+    from services.common.web import HEALTH
+
+    app = make_app()
+    client = await aiohttp_client(app)
+    assert (await client.get("/readyz")).status == 200
+
+    async def broken():
+        raise ConnectionError("down")
+
+    app[HEALTH].checks["postgres"] = broken
+    response = await client.get("/readyz")
+    assert response.status == 503 and "Retry-After" in response.headers
+    del app[HEALTH].checks["postgres"]
+    app[HEALTH].shutting_down = True
+    assert (await client.get("/readyz")).status == 503
+
+
+async def test_metrics_are_labelled_by_route_template_not_raw_path(aiohttp_client):
+    app = make_app()
+    async def ok(request):
+        return web.Response(text="ok")
+
+    app.router.add_get("/v1/elections/{election_id}", ok)
+    client = await aiohttp_client(app)
+    await client.get("/v1/elections/secret-election-name")
+    text = await (await client.get("/metrics")).text()
+    assert 'route="/v1/elections/{election_id}"' in text
+    assert "secret-election-name" not in text
