@@ -1,0 +1,126 @@
+"""`make run` (`ballotline up`) on a fresh data folder: embedded Postgres and Redis, the
+demo election, all three services; the README's walk-through logs a voter in and votes;
+Ctrl-C stops everything; a second run reuses what the first created."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import aiohttp
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def _start(data_dir, ports) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        BALLOTLINE_DATA_DIR=str(data_dir),
+        BALLOTLINE_DEMO_VOTERS="2000",
+        AUTH_PORT=str(ports[0]),
+        VOTE_PORT=str(ports[1]),
+        RESULTS_PORT=str(ports[2]),
+        PYTHONUNBUFFERED="1",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli.main", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_for_line(process: subprocess.Popen, needle: str, timeout: float = 180) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None:
+                break
+            continue
+        lines.append(line)
+        if needle in line:
+            return lines
+    process.kill()
+    raise AssertionError(f"{needle!r} never printed; output:\n{''.join(lines)}")
+
+
+def _stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=60)
+    return out
+
+
+async def _vote_like_the_readme(ports: list[int]) -> dict:
+    auth, vote, results = (f"http://127.0.0.1:{p}" for p in ports)
+    async with aiohttp.ClientSession() as http:
+        r = await http.post(f"{auth}/v1/auth/otp", json={"election_id": "demo-2026", "voter_id": "voter-000042"})
+        assert r.status == 202, await r.text()
+        challenge = (await r.json())["challenge_id"]
+        code = (await (await http.get(f"{auth}/v1/dev/outbox/demo-2026/voter-000042")).json())["code"]
+        r = await http.post(f"{auth}/v1/auth/otp/verify", json={"challenge_id": challenge, "code": code})
+        assert r.status == 200, await r.text()
+        token = (await r.json())["access_token"]
+        definition = await (await http.get(f"{results}/v1/elections/demo-2026")).json()
+        selections = {c["contest_id"]: [c["options"][0]["option_id"]] for c in definition["contests"]}
+        r = await http.post(
+            f"{vote}/v1/elections/demo-2026/ballots",
+            json={"selections": selections},
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert r.status == 201, await r.text()
+        receipt = (await r.json())["receipt"]
+        mine = await (await http.get(
+            f"{vote}/v1/elections/demo-2026/ballots/mine", headers={"Authorization": f"Bearer {token}"}
+        )).json()
+        assert mine["voted"] is True and mine["receipt"]["receipt_id"] == receipt["receipt_id"]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            snapshot = await (await http.get(f"{results}/v1/elections/demo-2026/results")).json()
+            if snapshot["turnout"]["voted"] == 1:
+                return snapshot
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"the ballot never reached the results: {snapshot}")
+
+
+async def test_make_run_starts_everything_logs_a_voter_in_and_stops_cleanly_twice(tmp_path):
+    ports = _free_ports(3)
+    first = _start(tmp_path, ports)
+    try:
+        lines = _wait_for_line(first, "Press Ctrl-C")
+        assert any("starting embedded Postgres" in line for line in lines)
+        snapshot = await _vote_like_the_readme(ports)
+        assert snapshot["turnout"]["eligible"] == 2000
+    finally:
+        out = _stop(first)
+    assert first.returncode == 0, out
+    assert "stopped" in out
+
+    second = _start(tmp_path, ports)
+    try:
+        lines = _wait_for_line(second, "Press Ctrl-C")
+        assert any("already exists" in line for line in lines), "".join(lines)
+    finally:
+        out = _stop(second)
+    assert second.returncode == 0, out
+    for port in ports:
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers after Ctrl-C"
