@@ -28,19 +28,35 @@ def censored(url: str) -> str:
     return urlunsplit(parts)
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10, name: str = "ballotline") -> asyncpg.Pool:
+async def create_pool(
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    name: str = "ballotline",
+    server_settings: dict[str, str] | None = None,
+) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        server_settings={"application_name": name},
+        server_settings={"application_name": name, **(server_settings or {})},
     )
 
 
-def pg_context(dsn: Secret, *, min_size: int = 2, max_size: int = 10) -> Callable[[web.Application], AsyncIterator[None]]:
+def pg_context(
+    dsn: Secret,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    name: str = "ballotline",
+    server_settings: dict[str, str] | None = None,
+) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         log.info("connecting to postgres at %s", censored(dsn.reveal()))
-        pool = await create_pool(dsn.reveal(), min_size=min_size, max_size=max_size)
+        pool = await create_pool(
+            dsn.reveal(), min_size=min(min_size, max_size), max_size=max_size, name=name, server_settings=server_settings
+        )
         app[PG] = pool
 
         async def check() -> None:

@@ -1,0 +1,53 @@
+"""A ballot on its way to Postgres, and what can become of it. Pure.
+
+Everything a batch writes is prepared before the ballot is queued (ids, receipt, sealed
+values, the response body), so a flush is only statements and one commit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PendingBallot:
+    election_id: str
+    voter: str
+    precinct_id: str
+    revoting: bool
+    scope: bytes  # HMAC of (election, voter, Idempotency-Key)
+    request_fingerprint: bytes  # HMAC of (method, path, body)
+    keep_until: datetime  # idempotency row expiry
+    ballot_id: str
+    receipt_id: str
+    selections: str  # canonical JSON
+    recorded_at: datetime  # truncated to the minute
+    sealed_ref: bytes  # participation's sealed (ballot_id, receipt)
+    response_body: bytes  # the 201 body, returned now and replayed later
+    sealed_response: bytes
+
+
+@dataclass(frozen=True)
+class Written:
+    """Committed: answer 201 with the prepared body."""
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The same key and body were answered before: replay the stored answer."""
+
+    status: int
+    body: bytes
+
+
+@dataclass(frozen=True)
+class KeyReused:
+    """The same key came with a different request."""
+
+
+@dataclass(frozen=True)
+class AlreadyVoted:
+    """The voter has a ballot and the election does not allow re-voting."""
+
+
+Outcome = Written | Replay | KeyReused | AlreadyVoted

@@ -1,0 +1,64 @@
+"""Preparing a valid ballot for the batch: random ids, minute time, receipt, sealed
+values and the 201 body, all computed before the transaction. Pure apart from randomness.
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+
+from services.common.election import Election
+
+from .model import PendingBallot
+from .receipts import ReceiptSigner, canonical_selections, fingerprint
+from .schemas import CastResponse, SealedBallotRef, encoder
+from .sealing import Keyring
+from .tokens import Claims
+
+KEEP_KEYS_AFTER_CLOSE = timedelta(hours=24)
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class BallotPreparer:
+    def __init__(self, keyring: Keyring, signer: ReceiptSigner) -> None:
+        self._keys = keyring
+        self._signer = signer
+
+    def prepare(
+        self,
+        election: Election,
+        claims: Claims,
+        scope: bytes,
+        request_fingerprint: bytes,
+        selections: Mapping[str, Sequence[str]],
+        now: datetime,
+    ) -> PendingBallot:
+        recorded_at = now.astimezone(timezone.utc).replace(second=0, microsecond=0)
+        ballot_id = str(uuid.uuid4())
+        receipt_id = secrets.token_urlsafe(18)
+        canonical = canonical_selections(selections)
+        receipt = self._signer.sign(
+            receipt_id, election.election_id, rfc3339(recorded_at), fingerprint(ballot_id, receipt_id, canonical)
+        )
+        body = encoder.encode(CastResponse(receipt))
+        ref = encoder.encode(SealedBallotRef(ballot_id, receipt))
+        return PendingBallot(
+            election_id=election.election_id,
+            voter=claims.voter,
+            precinct_id=claims.precinct_id,
+            revoting=election.definition.revoting,
+            scope=scope,
+            request_fingerprint=request_fingerprint,
+            keep_until=election.closes_at + KEEP_KEYS_AFTER_CLOSE,
+            ballot_id=ballot_id,
+            receipt_id=receipt_id,
+            selections=canonical,
+            recorded_at=recorded_at,
+            sealed_ref=self._keys.seal_participation(election.election_id, claims.voter, ref),
+            response_body=body,
+            sealed_response=self._keys.seal_response(scope, body),
+        )

@@ -1,0 +1,99 @@
+"""Access-token verification, local and offline (API.md "Auth service": access token).
+
+A strict compact-JWS check for one algorithm: exactly three base64url segments, header
+`alg` exactly "EdDSA" (never `none`, never HS*/RS*), no `crit`, a known `kid`, an Ed25519
+signature over `header.payload`; then `aud`, `iss`, `exp` (and `nbf` when present) and the
+claims the service needs. Written out rather than calling `jwt.decode` because PyJWT's
+per-character base64 check cost ~0.3 ms a token, more than the signature itself
+(measured with cProfile under loadtests/bench_vote.py); the checks are the same.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import time
+from dataclasses import dataclass
+
+import msgspec
+from cryptography.exceptions import InvalidSignature
+
+from .errors import InvalidToken, KeysUnavailable
+from .jwks import KeySet
+
+AUDIENCE = "ballotline-vote"
+_SEGMENT = re.compile(rb"^[A-Za-z0-9_-]+$")
+_decode_json = msgspec.json.Decoder(dict).decode
+
+
+@dataclass(frozen=True)
+class Claims:
+    voter: str  # the token's `sub`
+    election_id: str
+    precinct_id: str
+
+
+def _segment(data: bytes) -> bytes:
+    if not _SEGMENT.match(data) or len(data) % 4 == 1:
+        raise InvalidToken("the token is malformed")
+    try:
+        return base64.urlsafe_b64decode(data + b"=" * (-len(data) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidToken("the token is malformed") from None
+
+
+def _json(data: bytes) -> dict:
+    try:
+        return _decode_json(_segment(data))
+    except msgspec.DecodeError:
+        raise InvalidToken("the token is malformed") from None
+
+
+class TokenVerifier:
+    def __init__(self, keys: KeySet, *, issuer: str, leeway: float = 5.0) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._leeway = leeway
+
+    async def verify(self, authorization: str | None) -> Claims:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise InvalidToken("an Authorization: Bearer token is required")
+        try:
+            token = authorization[7:].strip().encode("ascii")
+        except UnicodeEncodeError:
+            raise InvalidToken("the token is malformed") from None
+        parts = token.split(b".")
+        if len(parts) != 3:
+            raise InvalidToken("the token is malformed")
+        header = _json(parts[0])
+        if header.get("alg") != "EdDSA" or "crit" in header:
+            raise InvalidToken("the token must be signed with EdDSA")
+        if not self._keys.loaded:
+            raise KeysUnavailable("token keys are not loaded yet", retry_after=1)
+        key = await self._keys.key_for(str(header.get("kid", "")))
+        if key is None:
+            raise InvalidToken("the token's key is unknown")
+        try:
+            key.verify(_segment(parts[2]), parts[0] + b"." + parts[1])
+        except InvalidSignature:
+            raise InvalidToken("the token's signature is not valid") from None
+        return self._claims(_json(parts[1]))
+
+    def _claims(self, claims: dict) -> Claims:
+        now = time.time()
+        aud = claims.get("aud")
+        if not (aud == AUDIENCE or (isinstance(aud, list) and AUDIENCE in aud)):
+            raise InvalidToken("the token is not meant for the vote service")
+        if claims.get("iss") != self._issuer:
+            raise InvalidToken("the token's issuer is not trusted")
+        exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf", 0)
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (exp, iat, nbf)):
+            raise InvalidToken("the token's times are malformed")
+        if exp <= now - self._leeway:
+            raise InvalidToken("the token has expired")
+        if nbf > now + self._leeway:
+            raise InvalidToken("the token is not valid yet")
+        values = [claims.get(c) for c in ("sub", "eid", "pct")]
+        if not all(isinstance(v, str) and v for v in values):
+            raise InvalidToken("the token's sub, eid and pct must be non-empty strings")
+        return Claims(voter=values[0], election_id=values[1], precinct_id=values[2])
