@@ -1,0 +1,71 @@
+"""The results service: wiring only (see services/common/serve.py for the contract)."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from services.common.catalog import CATALOG, catalog_context
+from services.common.storage import PG, REDIS, pg_context, redis_context
+from services.common.web import base_app
+
+from .cache import SnapshotCache
+from .handlers import CACHE, HUB, RECEIPT_SLOTS, SETTINGS, setup_routes
+from .settings import DEFAULT_PORT, ResultsSettings, load_settings
+from .stream import StreamHub
+from .worker import TallyWorker
+
+SERVICE_NAME = "results"
+__all__ = ["SERVICE_NAME", "DEFAULT_PORT", "load_settings", "create_app"]
+
+TALLY = web.AppKey("tally_worker", TallyWorker)
+
+
+async def _read_side(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    hub = StreamHub(settings.heartbeat)
+    cache = SnapshotCache(app[PG], app[REDIS], app[CATALOG], poll_interval=settings.poll_interval, on_update=hub.publish)
+    app[HUB], app[CACHE] = hub, cache
+    hub.start()
+    await cache.start()
+    try:
+        yield
+    finally:
+        await cache.stop()
+        await hub.stop()
+
+
+async def _tally(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    worker = TallyWorker(app[PG], app[REDIS], app[CATALOG], settings.tally)
+    if settings.run_tally:
+        app[TALLY] = worker
+        worker.start()
+    try:
+        yield
+    finally:
+        await worker.stop()
+
+
+async def _close_streams(app: web.Application) -> None:
+    app[HUB].close()  # stream handlers return; their responses end cleanly
+
+
+def create_app(settings: ResultsSettings) -> web.Application:
+    app = base_app(SERVICE_NAME)
+    app[SETTINGS] = settings
+    app[RECEIPT_SLOTS] = asyncio.Semaphore(settings.receipt_concurrency)
+    common = settings.common
+    app.cleanup_ctx.extend(
+        [
+            pg_context(common.database_url, max_size=settings.pg_pool_size),
+            redis_context(common.redis_url),
+            catalog_context(),
+            _tally,
+            _read_side,
+        ]
+    )
+    app.on_shutdown.append(_close_streams)
+    setup_routes(app)
+    return app

@@ -1,0 +1,105 @@
+"""The results snapshot (API.md "Results service"): built from counts, encoded
+canonically, sealed with a digest. Pure: no I/O.
+
+The canonical form is JSON with sorted keys and no spaces; the served bytes are the
+canonical form of the snapshot including its digest, so the same version always has the
+same bytes (strong ETags), even after it is re-read from Postgres.
+
+Precinct snapshots have the same shape plus `precinct_id`. `precincts_reporting` counts
+the precincts with at least one counted ballot (paper precincts report once their
+protocols are entered, a later feature).
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import msgspec
+
+from services.common.election import ElectionDefinition
+
+from .counts import Tally
+from .rounding import as_percent, ratio, shares
+
+Snapshot = dict[str, Any]
+_canonical = msgspec.json.Encoder(order="sorted")
+_UNSEALED = ("version", "as_of", "digest")
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def build(
+    definition: ElectionDefinition,
+    *,
+    tally: Tally,
+    eligible: Mapping[str, int],
+    status: str,
+    version: int,
+    as_of: datetime,
+    precinct_id: str | None = None,
+) -> Snapshot:
+    """The snapshot of the whole election, or of one precinct when `precinct_id` is set."""
+    if precinct_id is not None:
+        tally = tally.precinct(precinct_id)
+        precincts = [precinct_id]
+    else:
+        precincts = [p.precinct_id for p in definition.precincts]
+    voted = sum(tally.voted.get(p, 0) for p in precincts)
+    entitled = sum(eligible.get(p, 0) for p in precincts)
+    snapshot: Snapshot = {"election_id": definition.election_id}
+    if precinct_id is not None:
+        snapshot["precinct_id"] = precinct_id
+    snapshot.update(
+        version=version,
+        as_of=rfc3339(as_of),
+        status=status,
+        turnout={"eligible": entitled, "voted": voted, "percent": as_percent(ratio(voted, entitled))},
+        precincts_reporting=sum(1 for p in precincts if tally.voted.get(p, 0) > 0),
+        precincts_total=len(precincts),
+        contests=[_contest(contest, tally, precincts) for contest in definition.contests],
+    )
+    return seal(snapshot)
+
+
+def _contest(contest, tally: Tally, precincts: list[str]) -> dict:
+    cid = contest.contest_id
+    votes = [sum(tally.votes.get((p, cid, o.option_id), 0) for p in precincts) for o in contest.options]
+    percents = shares(votes)
+    return {
+        "contest_id": cid,
+        "ballots": sum(tally.ballots.get((p, cid), 0) for p in precincts),
+        "abstentions": sum(tally.abstentions.get((p, cid), 0) for p in precincts),
+        "options": [
+            {"option_id": o.option_id, "votes": v, "percent": as_percent(pc)}
+            for o, v, pc in zip(contest.options, votes, percents)
+        ],
+    }
+
+
+def canonical(value: Any) -> bytes:
+    return _canonical.encode(value)
+
+
+def digest_of(snapshot: Snapshot) -> str:
+    body = {k: v for k, v in snapshot.items() if k != "digest"}
+    return "sha256:" + hashlib.sha256(canonical(body)).hexdigest()
+
+
+def seal(snapshot: Snapshot) -> Snapshot:
+    snapshot = {k: v for k, v in snapshot.items() if k != "digest"}
+    snapshot["digest"] = digest_of(snapshot)
+    return snapshot
+
+
+def content_key(snapshot: Snapshot) -> str:
+    """What the results say, regardless of when or under which version they were said."""
+    body = {k: v for k, v in snapshot.items() if k not in _UNSEALED}
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def encode(snapshot: Snapshot) -> bytes:
+    return canonical(snapshot)
