@@ -8,9 +8,9 @@ import asyncio
 import logging
 import sys
 
-from . import db, serving, stack
+from . import db, demo, elections, roll, serving, stack, tally
 
-COMMAND_MODULES = [db, serving, stack]
+COMMAND_MODULES = [db, serving, stack, elections, roll, demo, tally]
 
 
 def build_parser() -> argparse.ArgumentParser:
