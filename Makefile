@@ -24,3 +24,13 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache
+
+## Election day under load (issue 5): seed 1,000,000 voters, 50,000 Locust users, audit, report.
+## LOADTEST_ARGS="--users 20000 --hold 180" changes the run (python -m loadtests.run --help).
+loadtest: $(STAMP)
+	$(BIN)/python -m loadtests.run --profile full $(LOADTEST_ARGS)
+
+## The same scenario and audit with a few hundred users for about a minute (also in make test).
+.PHONY: loadtest-smoke
+loadtest-smoke: $(STAMP)
+	$(BIN)/python -m loadtests.run --profile smoke $(LOADTEST_ARGS)
