@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test loadtest clean
+.PHONY: install run test lint loadtest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 ## Install and run the whole test suite against real Postgres and Redis.
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Static checks: undefined names, unused imports, import order.
+lint: $(STAMP)
+	$(BIN)/ruff check services tests loadtests
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

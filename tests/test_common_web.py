@@ -104,3 +104,18 @@ async def test_metrics_are_labelled_by_route_template_not_raw_path(aiohttp_clien
     text = await (await client.get("/metrics")).text()
     assert 'route="/v1/elections/{election_id}"' in text
     assert "secret-election-name" not in text
+
+
+async def test_streamed_responses_carry_the_request_id_too(aiohttp_client):
+    app = make_app()
+
+    async def stream(request):
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(b"data: 1\n\n")
+        return response
+
+    app.router.add_get("/stream", stream)
+    client = await aiohttp_client(app)
+    response = await client.get("/stream", headers={"X-Request-Id": "sse-1"})
+    assert response.headers["X-Request-Id"] == "sse-1"

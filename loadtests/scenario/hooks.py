@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
-
-import gevent
 import os
 import time
 from pathlib import Path
 
+import gevent
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 

@@ -13,12 +13,13 @@ time: verifiers should refetch the JWKS (rate-limited) when they meet an unknown
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 
 import asyncpg
 import msgspec
+
+from services.common.tasks import cancel_all
 
 from .tokens import MAX_LIFETIME, SigningKey
 
@@ -83,11 +84,7 @@ class KeyRing:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(self._tasks)
 
     async def _every(self, period: float, action) -> None:
         while True:

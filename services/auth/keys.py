@@ -12,7 +12,6 @@ import secrets
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
-
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,

@@ -13,7 +13,10 @@ import secrets
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature as BadSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .challenges import new_challenge_id

@@ -17,6 +17,7 @@ from aiohttp import web
 from .election import Election
 from .elections_db import CHANNEL, load_elections
 from .storage import PG
+from .tasks import cancel_all
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,7 @@ class ElectionCatalog:
 
     async def stop(self) -> None:
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_all([self._task])
         await self._close_listener()
 
     def _notified(self, *_args: object) -> None:

@@ -7,6 +7,7 @@ PROMETHEUS_MULTIPROC_DIR and /metrics aggregates every worker's values.
 from __future__ import annotations
 
 import os
+import time
 
 from aiohttp import web
 from prometheus_client import (
@@ -30,6 +31,23 @@ HTTP_LATENCY = Histogram(
     ["service", "method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+
+
+_children: dict[tuple[str, str, str, int], tuple] = {}
+
+
+def observe_request(service: str, method: str, route: str, status: int, started: float) -> None:
+    """Count one answered request. The labelled children are looked up once per label set
+    and cached: `labels()` takes a lock and builds a tuple, on every request otherwise."""
+    key = (service, method, route, status)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (
+            HTTP_REQUESTS.labels(service, method, route, str(status)),
+            HTTP_LATENCY.labels(service, method, route),
+        )
+    children[0].inc()
+    children[1].observe(time.perf_counter() - started)
 
 
 def route_template(request: web.Request) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from .logs import request_id_var
-from .metrics import HTTP_LATENCY, HTTP_REQUESTS, metrics_handler, route_template
+from .metrics import metrics_handler, observe_request, route_template
 from .problems import BadRequest, Problem, problem_response, response_for
 
 log = logging.getLogger(__name__)
@@ -37,41 +37,7 @@ class Health:
 
 SERVICE = web.AppKey("service", str)
 HEALTH = web.AppKey("health", Health)
-
-
-@web.middleware
-async def request_id_middleware(request: web.Request, handler):
-    incoming = request.headers.get("X-Request-Id", "")
-    request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    token = request_id_var.set(request_id)
-    try:
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            exc.headers["X-Request-Id"] = request_id
-            raise
-        response.headers["X-Request-Id"] = request_id
-        return response
-    finally:
-        request_id_var.reset(token)
-
-
-@web.middleware
-async def metrics_middleware(request: web.Request, handler):
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        route = route_template(request)
-        service = request.app[SERVICE]
-        HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
-        HTTP_LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)
+REQUEST_ID = web.RequestKey("request_id", str)
 
 
 _HTTP_CODES = {
@@ -82,26 +48,42 @@ _HTTP_CODES = {
 }
 
 
+def _problem_for(exc: web.HTTPException) -> web.Response:
+    """aiohttp's own errors (no route, wrong method, body too large) as problem+json."""
+    code = _HTTP_CODES.get(exc.status, "http_error")
+    detail = f"request bodies are limited to {MAX_BODY_BYTES} bytes" if exc.status == 413 else None
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+    return problem_response(exc.status, code, detail, headers=headers)
+
+
 @web.middleware
-async def problem_middleware(request: web.Request, handler):
+async def edge_middleware(request: web.Request, handler):
+    """Every request, in one layer (this runs tens of thousands of times a second):
+    a request id (echoed or generated) in the logging context and on the response;
+    errors turned into problem+json; the route-templated latency and status metrics."""
+    started = time.perf_counter()
+    incoming = request.headers.get("X-Request-Id")
+    request_id = incoming if incoming and _REQUEST_ID.match(incoming) else os.urandom(16).hex()
+    request[REQUEST_ID] = request_id
+    token = request_id_var.set(request_id)
     try:
-        return await handler(request)
-    except Problem as problem:
-        return response_for(problem)
-    except web.HTTPException as exc:
-        if exc.status < 400:
+        try:
+            response = await handler(request)
+        except Problem as problem:
+            response = response_for(problem)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            response = _problem_for(exc)
+        except asyncio.CancelledError:
             raise
-        code = _HTTP_CODES.get(exc.status, "http_error")
-        detail = None
-        if exc.status == 413:
-            detail = f"request bodies are limited to {MAX_BODY_BYTES} bytes"
-        headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
-        return problem_response(exc.status, code, detail, headers=headers)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("unhandled error in %s %s", request.method, route_template(request))
-        return problem_response(500, "internal_error", "an internal error occurred; it has been logged")
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, route_template(request))
+            response = problem_response(500, "internal_error", "an internal error occurred; it has been logged")
+        observe_request(request.app[SERVICE], request.method, route_template(request), response.status, started)
+        return response
+    finally:
+        request_id_var.reset(token)
 
 
 async def decode_body(request: web.Request, decoder: msgspec.json.Decoder) -> T:
@@ -134,6 +116,13 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready"})
 
 
+async def _add_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    # At prepare time, so streamed responses (SSE) carry it too.
+    request_id = request.get(REQUEST_ID)
+    if request_id:
+        response.headers["X-Request-Id"] = request_id
+
+
 async def _mark_shutting_down(app: web.Application) -> None:
     app[HEALTH].shutting_down = True
 
@@ -141,12 +130,13 @@ async def _mark_shutting_down(app: web.Application) -> None:
 def base_app(service: str) -> web.Application:
     """A service's application with the shared middlewares and operator endpoints."""
     app = web.Application(
-        middlewares=[request_id_middleware, metrics_middleware, problem_middleware],
+        middlewares=[edge_middleware],
         client_max_size=MAX_BODY_BYTES,
     )
     app[SERVICE] = service
     app[HEALTH] = Health()
     app.on_shutdown.append(_mark_shutting_down)
+    app.on_response_prepare.append(_add_request_id)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)

@@ -26,13 +26,13 @@ import redis.asyncio as aioredis
 
 from services.common.catalog import ElectionCatalog
 from services.common.election import Election
+from services.common.tasks import cancel_all
 
 from . import redis_store, snapshots_db, tally_db
 from .counts import Tally
 from .metrics import SNAPSHOT_SOURCE_ERRORS, SNAPSHOT_UPDATES
 from .snapshot import build, content_key, encode
 from .snapshots_db import TOTAL
-from .tasks import cancel_all
 
 log = logging.getLogger(__name__)
 

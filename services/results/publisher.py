@@ -21,7 +21,12 @@ from services.common.election import Election
 
 from . import redis_store, snapshots_db, tally_db
 from .invariants import additivity, violations
-from .metrics import INVARIANT_FAILURES, PUBLISH_SECONDS, REDIS_REPAIRS, SNAPSHOTS_PUBLISHED
+from .metrics import (
+    INVARIANT_FAILURES,
+    PUBLISH_SECONDS,
+    REDIS_REPAIRS,
+    SNAPSHOTS_PUBLISHED,
+)
 from .snapshot import build, content_key, encode
 from .snapshots_db import TOTAL
 

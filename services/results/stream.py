@@ -9,7 +9,8 @@ cleanly (the handler returns, the chunked body is terminated).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+
+from services.common.tasks import cancel_all
 
 from .cache import ElectionResults, Entry
 from .metrics import STREAM_SUBSCRIBERS
@@ -98,6 +99,4 @@ class StreamHub:
     async def stop(self) -> None:
         self.close()
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_all([self._task])

@@ -6,6 +6,8 @@ transaction: a worker killed at any point either committed all of it or none of 
 - A row is claimable only when no earlier row of the same ballot is pending, so a
   ballot's -1 (re-vote, annulment) is never applied before its +1 — committed counts
   are never negative, whichever worker is faster.
+- The claimed ballots' rows are rewritten (see `restamped`) to unlink them from the
+  participation rows written in the same vote transaction.
 - Count rows are upserted in sorted key order, table by table, so two workers lock rows
   in one global order and cannot deadlock (a deadlock would still only roll back).
 """
@@ -27,9 +29,16 @@ WITH claimed AS (
         ORDER BY o.outbox_id
         LIMIT $1
         FOR UPDATE SKIP LOCKED)
-    RETURNING ballot_id, delta)
-SELECT b.election_id, b.precinct_id, b.selections::text AS selections, c.delta
-FROM claimed c JOIN ballots b ON b.ballot_id = c.ballot_id
+    RETURNING ballot_id, delta),
+restamped AS (
+    -- Ballot secrecy: a ballot row inserted with its voter's participation row shares
+    -- that transaction's id (xmin), which SQL can read. Rewriting the row here gives it
+    -- the tally's transaction id, shared by every ballot of the batch, so the link is
+    -- gone once a ballot is tallied (the old row version is invisible, then vacuumed).
+    UPDATE ballots b SET annulled = b.annulled FROM claimed c WHERE b.ballot_id = c.ballot_id
+    RETURNING b.ballot_id, b.election_id, b.precinct_id, b.selections)
+SELECT r.election_id, r.precinct_id, r.selections::text AS selections, c.delta
+FROM claimed c JOIN restamped r ON r.ballot_id = c.ballot_id
 """
 
 _UPSERT_VOTES = """

@@ -23,13 +23,19 @@ import redis.asyncio as aioredis
 from services.common.catalog import ElectionCatalog
 from services.common.election import Election
 from services.common.elections_db import load_election
+from services.common.tasks import cancel_all
 
 from . import redis_store, snapshots_db, tally_db
-from .metrics import OUTBOX_PENDING, TALLY_BATCH_SIZE, TALLY_BATCHES, TALLY_ERRORS, TALLY_ROWS
+from .metrics import (
+    OUTBOX_PENDING,
+    TALLY_BATCH_SIZE,
+    TALLY_BATCHES,
+    TALLY_ERRORS,
+    TALLY_ROWS,
+)
 from .publisher import publish, repair_redis
 from .recount import recount_and_alert
 from .settings import TallySettings
-from .tasks import cancel_all
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,12 @@ from .batcher import Batcher
 from .idempotency import InFlight, check_key
 from .model import AlreadyVoted, KeyReused, Outcome, Replay, Written
 from .preparing import BallotPreparer, rfc3339
-from .schemas import MineResponse, ballot_request_decoder, cast_response_decoder, sealed_ref_decoder
+from .schemas import (
+    MineResponse,
+    ballot_request_decoder,
+    cast_response_decoder,
+    sealed_ref_decoder,
+)
 from .sealing import Keyring
 from .store import BallotStore
 from .tokens import TokenVerifier

@@ -16,7 +16,15 @@
 """
 from __future__ import annotations
 
-from services.common.problems import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable, Unprocessable
+from services.common.problems import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+    Unprocessable,
+)
 
 
 class IdempotencyKeyInvalid(BadRequest):

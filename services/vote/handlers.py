@@ -6,8 +6,8 @@ from aiohttp import web
 from services.common.problems import Problem
 
 from . import metrics
-from .receipts import ReceiptSigner
 from .casting import VoteService
+from .receipts import ReceiptSigner
 from .schemas import encoder
 
 VOTE = web.AppKey("vote_service", VoteService)

@@ -3,11 +3,12 @@ election closed). Every worker runs it; deleting twice is harmless."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+
+from services.common.tasks import cancel_all
 
 from .store import BallotStore
 
@@ -28,8 +29,6 @@ def housekeeping_context(store_key: web.AppKey, interval: float):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(expire_keys_forever(app[store_key], interval), name="expire-idempotency-keys")
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_all([task])
 
     return ctx

@@ -16,6 +16,8 @@ import time
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from services.common.tasks import cancel_all
+
 log = logging.getLogger(__name__)
 
 
@@ -79,9 +81,7 @@ class KeySet:
 
     async def stop(self) -> None:
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_all([self._task])
         if self._session:
             await self._session.close()
 

@@ -65,7 +65,11 @@ def test_bad_values_are_refused_naming_the_variable(env, message):
 
 def test_a_non_ed25519_signing_key_is_refused(tmp_path):
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
 
     key = ec.generate_private_key(ec.SECP256R1()).private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     (tmp_path / "ec.pem").write_bytes(key)

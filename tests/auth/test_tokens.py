@@ -7,7 +7,12 @@ import time
 import jwt
 import pytest
 
-from services.auth.tokens import SigningKey, TokenIssuer, parse_jwks, verify_access_token
+from services.auth.tokens import (
+    SigningKey,
+    TokenIssuer,
+    parse_jwks,
+    verify_access_token,
+)
 from tests.factories import voter_handle
 
 from .helpers import jwks, login_with_code

@@ -6,7 +6,11 @@ import json
 import pytest
 import yaml
 
-from services.cli.definition_file import DefinitionFileError, load_definition, parse_definition
+from services.cli.definition_file import (
+    DefinitionFileError,
+    load_definition,
+    parse_definition,
+)
 
 from .conftest import line_of, valid_yaml
 
@@ -62,8 +66,8 @@ def test_closing_before_opening_is_refused_on_the_closes_at_line():
 def test_times_without_a_zone_are_refused():
     text = valid_yaml().replace("+00:00", "")
     assert errors_of(text) == [
-        f"city.yaml:3: opens_at: must carry a time zone, e.g. 2026-11-21T06:00:00Z",
-        f"city.yaml:4: closes_at: must carry a time zone, e.g. 2026-11-21T06:00:00Z",
+        "city.yaml:3: opens_at: must carry a time zone, e.g. 2026-11-21T06:00:00Z",
+        "city.yaml:4: closes_at: must carry a time zone, e.g. 2026-11-21T06:00:00Z",
     ]
 
 

@@ -7,7 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.cli.roll_rows import RollValidator, RowError, encode_public_key, parse_public_key
+from services.cli.roll_rows import (
+    RollValidator,
+    RowError,
+    encode_public_key,
+    parse_public_key,
+)
 
 from .conftest import KEY
 

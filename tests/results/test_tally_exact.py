@@ -13,7 +13,7 @@ import pytest
 
 from services.results import redis_store
 from services.results.recount import recount
-from tests.results.ballots import annul, cast, random_election_ballots, snapshot_counts
+from tests.results.ballots import annul, random_election_ballots, snapshot_counts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

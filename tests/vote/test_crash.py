@@ -6,14 +6,13 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
 import msgspec
 import pytest
 
-from .conftest import SELECTIONS, SECRET, vote_env
+from .conftest import SECRET, SELECTIONS, vote_env
 from .test_tokens import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
