@@ -119,3 +119,21 @@ async def test_streamed_responses_carry_the_request_id_too(aiohttp_client):
     client = await aiohttp_client(app)
     response = await client.get("/stream", headers={"X-Request-Id": "sse-1"})
     assert response.headers["X-Request-Id"] == "sse-1"
+
+
+def test_access_log_lines_carry_the_route_template_and_a_real_duration(caplog):
+    import logging
+    import time as clock
+
+    from aiohttp.test_utils import make_mocked_request
+
+    from services.common.web import STARTED, JsonAccessLogger
+
+    request = make_mocked_request("GET", "/conflict", app=make_app())
+    request[STARTED] = clock.perf_counter() - 0.0042
+    logger = logging.getLogger("test.access")
+    with caplog.at_level(logging.INFO, logger="test.access"):
+        JsonAccessLogger(logger, "").log(request, web.Response(status=409), 0.0)
+    record = caplog.records[-1]
+    assert record.status == 409
+    assert record.duration_ms >= 4.2

@@ -170,7 +170,7 @@ def walkthrough(election_id: str, host: str, ports: dict[str, int]) -> str:
     curl -s {results}/v1/elections/{election_id}
     curl -s -X POST {vote}/v1/elections/{election_id}/ballots -H "Authorization: Bearer $TOKEN" \\
          -H "Idempotency-Key: $(uuidgen 2>/dev/null || date +%s%N)" \\
-         -d '{{"selections": {{"mayor": ["mayor-1"], "council": ["council-2", "council-5"]}}}}'
+         -d '{{"selections": {{"mayor": ["grace"], "council": ["green", "gold"]}}}}'
     curl -s {vote}/v1/elections/{election_id}/ballots/mine -H "Authorization: Bearer $TOKEN"
     curl -s {results}/v1/elections/{election_id}/results
 
