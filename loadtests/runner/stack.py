@@ -17,12 +17,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import asyncpg
 
 from services.cli.devsecrets import ensure_dev_secrets
+from services.cli.devstack import wait_ready
 from services.common.embedded import EmbeddedPostgres, EmbeddedRedis
 from services.common.migrate import migrate
 
@@ -97,18 +97,10 @@ class Stack:
             self._wait_ready(name)
 
     def _wait_ready(self, name: str, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.processes[name].poll() is not None:
-                raise RuntimeError(f"{name} exited with {self.processes[name].returncode}; see service-{name}.log")
-            try:
-                with urllib.request.urlopen(f"{self.url(name)}/readyz", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError(f"{name} was not ready after {timeout:.0f} s; see service-{name}.log")
+        try:
+            wait_ready(name, self.url(name), self.processes[name], timeout)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; see service-{name}.log") from None
 
     def postgres_pid(self) -> int | None:
         pid_file = self.data / "pg" / "postmaster.pid"

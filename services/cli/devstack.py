@@ -54,13 +54,14 @@ async def _prepare_database(url: str, demo_voters: int) -> str:
         await conn.close()
 
 
-def _wait_ready(name: str, port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
+def wait_ready(name: str, url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Wait until the service at `url` answers /readyz with 200; fail early if it exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with code {process.returncode} while starting")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as r:
                 if r.status == 200:
                     return
         except OSError:
@@ -131,7 +132,7 @@ def run() -> int:
                 start_new_session=True,
             )
         for name, port in ports.items():
-            _wait_ready(name, port, processes[name])
+            wait_ready(name, f"http://127.0.0.1:{port}", processes[name])
         _say(f"ready in {time.monotonic() - started:.1f} s")
         print(walkthrough(election_id, host, ports), flush=True)
 
