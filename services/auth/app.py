@@ -9,6 +9,7 @@ import aiohttp
 from aiohttp import web
 
 from services.common.catalog import CATALOG, catalog_context
+from services.common.openapi import serve_openapi
 from services.common.storage import PG, REDIS, pg_context, redis_context
 from services.common.web import base_app
 
@@ -18,6 +19,7 @@ from .handlers import KEYRING, OTP, OUTBOX, SETTINGS, SIGNATURE, setup_routes
 from .keyring import KeyRing
 from .keys import ServiceKeys, resolve_secret, resolve_signing_key
 from .login import LoginFlow
+from .openapi import openapi_document
 from .otp import OtpLogin
 from .ratelimit import RateLimiter
 from .senders import ConsoleSender, OutboxSender, Sender, WebhookSender
@@ -99,4 +101,5 @@ def create_app(settings: AuthSettings) -> web.Application:
         ]
     )
     setup_routes(app, production=common.production)
+    serve_openapi(app, openapi_document(production=common.production, port=common.port))
     return app

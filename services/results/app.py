@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from services.common.catalog import CATALOG, catalog_context
+from services.common.openapi import serve_openapi
 from services.common.storage import PG, REDIS, pg_context, redis_context
 from services.common.web import base_app
 
 from .cache import SnapshotCache
 from .handlers import CACHE, HUB, RECEIPT_SLOTS, SETTINGS, setup_routes
+from .openapi import openapi_document
 from .settings import DEFAULT_PORT, ResultsSettings, load_settings
 from .stream import StreamHub
 from .worker import TallyWorker
@@ -68,4 +70,5 @@ def create_app(settings: ResultsSettings) -> web.Application:
     )
     app.on_shutdown.append(_close_streams)
     setup_routes(app)
+    serve_openapi(app, openapi_document(port=common.port))
     return app

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from services.common.catalog import CATALOG, catalog_context
+from services.common.openapi import serve_openapi
 from services.common.settings import Env
 from services.common.storage import PG, pg_context
 from services.common.web import HEALTH, base_app
@@ -24,6 +25,7 @@ from .handlers import SIGNER, VOTE, setup_routes
 from .housekeeping import housekeeping_context
 from .idempotency import InFlight
 from .jwks import KeySet
+from .openapi import openapi_document
 from .preparing import BallotPreparer
 from .receipts import ReceiptSigner
 from .sealing import Keyring
@@ -97,4 +99,5 @@ def create_app(settings: config.VoteSettings) -> web.Application:
     app.cleanup_ctx.append(_vote_context)
     app.cleanup_ctx.append(housekeeping_context(STORE, settings.cleanup_interval_seconds))
     setup_routes(app)
+    serve_openapi(app, openapi_document(port=settings.common.port))
     return app
