@@ -94,14 +94,18 @@ class VoteService:
                 raise
             except Exception:  # noqa: BLE001 - rolled back; the batcher logged it
                 raise errors.StorageUnavailable("the ballot could not be stored; retry with the same key", retry_after=1) from None
-            return self._answer(election_id, outcome, pending.response_body)
+            return self._answer(election_id, outcome, pending.response_body, pending.receipt_id)
         finally:
             self.inflight.leave(scope)
 
-    def _answer(self, election_id: str, outcome: Outcome, body: bytes | None) -> CastAnswer:
+    def _answer(
+        self, election_id: str, outcome: Outcome, body: bytes | None, receipt_id: str | None = None
+    ) -> CastAnswer:
         if isinstance(outcome, Written) and body is not None:
             metrics.accepted()
-            return CastAnswer(201, body, False, _location(election_id, body))
+            # the receipt id of the body we prepared: no need to decode it again
+            location = f"/v1/elections/{election_id}/receipts/{receipt_id}" if receipt_id else _location(election_id, body)
+            return CastAnswer(201, body, False, location)
         if isinstance(outcome, Replay):
             metrics.replayed()
             location = _location(election_id, outcome.body) if outcome.status == 201 else None

@@ -26,13 +26,25 @@ COMMIT_LATENCY = Histogram(
 )
 
 
+# Labelled children looked up once, on first use (so /metrics shows the same series as
+# before): `labels()` takes a lock and builds a tuple on every call otherwise.
+_children: dict[tuple[str, str], Counter] = {}
+
+
+def _ballots(result: str, code: str) -> Counter:
+    child = _children.get((result, code))
+    if child is None:
+        child = _children[(result, code)] = BALLOTS.labels(result, code)
+    return child
+
+
 def accepted() -> None:
-    BALLOTS.labels("accepted", "created").inc()
+    _ballots("accepted", "created").inc()
 
 
 def replayed() -> None:
-    BALLOTS.labels("replayed", "replayed").inc()
+    _ballots("replayed", "replayed").inc()
 
 
 def refused(code: str) -> None:
-    BALLOTS.labels("refused", code).inc()
+    _ballots("refused", code).inc()

@@ -3,8 +3,8 @@ values and the 201 body, all computed before the transaction. Pure apart from ra
 """
 from __future__ import annotations
 
+import os
 import secrets
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
@@ -23,6 +23,28 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_last_minute: tuple[datetime, str] | None = None
+
+
+def _minute_rfc3339(minute: datetime) -> str:
+    """rfc3339() of a minute-truncated UTC time; every ballot of a minute shares it."""
+    global _last_minute
+    cached = _last_minute
+    if cached is None or cached[0] != minute:
+        cached = _last_minute = (minute, rfc3339(minute))
+    return cached[1]
+
+
+def random_uuid4() -> str:
+    """str(uuid.uuid4()) without building a UUID object: 122 random bits from os.urandom
+    (as uuid4 does), version 4, RFC 4122 variant."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 class BallotPreparer:
     def __init__(self, keyring: Keyring, signer: ReceiptSigner) -> None:
         self._keys = keyring
@@ -38,11 +60,11 @@ class BallotPreparer:
         now: datetime,
     ) -> PendingBallot:
         recorded_at = now.astimezone(timezone.utc).replace(second=0, microsecond=0)
-        ballot_id = str(uuid.uuid4())
+        ballot_id = random_uuid4()
         receipt_id = secrets.token_urlsafe(18)
         canonical = canonical_selections(selections)
         receipt = self._signer.sign(
-            receipt_id, election.election_id, rfc3339(recorded_at), fingerprint(ballot_id, receipt_id, canonical)
+            receipt_id, election.election_id, _minute_rfc3339(recorded_at), fingerprint(ballot_id, receipt_id, canonical)
         )
         body = encoder.encode(CastResponse(receipt))
         ref = encoder.encode(SealedBallotRef(ballot_id, receipt))

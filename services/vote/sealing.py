@@ -9,7 +9,6 @@ its row (election and voter, or the idempotency scope), so it cannot be moved to
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 
@@ -43,10 +42,11 @@ class Keyring:
         self.pseudonym_key = keys["log-pseudonym"]
 
     def idempotency_scope(self, election_id: str, voter: str, key: str) -> bytes:
-        return hmac.new(self._scope_key, _join(election_id, voter, key), hashlib.sha256).digest()
+        # hmac.digest: the same HMAC-SHA256 as hmac.new(...).digest(), in one C call
+        return hmac.digest(self._scope_key, _join(election_id, voter, key), "sha256")
 
     def request_fingerprint(self, method: str, path: str, body: bytes) -> bytes:
-        return hmac.new(self._fingerprint_key, _join(method, path, body), hashlib.sha256).digest()
+        return hmac.digest(self._fingerprint_key, _join(method, path, body), "sha256")
 
     def seal_participation(self, election_id: str, voter: str, plaintext: bytes) -> bytes:
         return _seal(self._participation, plaintext, _join(election_id, voter))

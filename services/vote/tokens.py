@@ -49,11 +49,26 @@ def _json(data: bytes) -> dict:
         raise InvalidToken("the token is malformed") from None
 
 
+_HEADER_CACHE_MAX = 64
+
+
 class TokenVerifier:
     def __init__(self, keys: KeySet, *, issuer: str, leeway: float = 5.0) -> None:
         self._keys = keys
         self._issuer = issuer
         self._leeway = leeway
+        # Decoded JOSE headers by their encoded segment: every token from one auth key
+        # has the same header. Only well-formed headers are kept (a malformed one raises
+        # before), and only a few, so forged headers cannot grow it.
+        self._headers: dict[bytes, dict] = {}
+
+    def _header(self, segment: bytes) -> dict:
+        header = self._headers.get(segment)
+        if header is None:
+            header = _json(segment)
+            if len(self._headers) < _HEADER_CACHE_MAX:
+                self._headers[segment] = header
+        return header
 
     async def verify(self, authorization: str | None) -> Claims:
         if not authorization or not authorization.startswith("Bearer "):
@@ -65,7 +80,7 @@ class TokenVerifier:
         parts = token.split(b".")
         if len(parts) != 3:
             raise InvalidToken("the token is malformed")
-        header = _json(parts[0])
+        header = self._header(parts[0])
         if header.get("alg") != "EdDSA" or "crit" in header:
             raise InvalidToken("the token must be signed with EdDSA")
         if not self._keys.loaded:
