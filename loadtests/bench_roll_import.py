@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import resource
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -32,15 +28,11 @@ from services.cli.roll_rows import encode_public_key
 from services.common.election import Contest, ElectionDefinition, Option, Precinct
 from services.common.migrate import migrate
 
-RESULTS = Path(__file__).parent / "results" / "roll_import.json"
+# Run as a script: loadtests/ is not installed, so the repository root goes on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-async def _admin(server_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+from loadtests.bench.output import machine, now_iso, write_results
+from loadtests.bench.stack import fresh_database
 
 
 def write_roll(path: Path, rows: int, precincts: int) -> None:
@@ -88,31 +80,15 @@ def main() -> int:
         started = time.perf_counter()
         write_roll(csv_path, args.rows, args.precincts)
         print(f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
-        server, embedded = os.environ.get("DATABASE_URL"), None
-        if not server:
-            from services.common.embedded import EmbeddedPostgres
-
-            embedded = EmbeddedPostgres(Path(tmp) / "pg", delete_on_exit=True)
-            server = embedded.url("postgres")
-        name = f"ballotline_bench_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
-        try:
-            url = urlunsplit(urlsplit(server)._replace(path="/" + name))
-            runs = asyncio.run(run(url, csv_path, args.precincts))
-        finally:
-            asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            if embedded:
-                embedded.stop()
+        with fresh_database(Path(tmp), prefix="ballotline_bench_") as stack:
+            runs = asyncio.run(run(stack.url, csv_path, args.precincts))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "rows": args.rows, "precincts": args.precincts, "runs": runs,
-        "peak_rss_mb": round(peak_mb), "postgres": "DATABASE_URL" if not embedded else "embedded (pgserver)",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "measured_at": now_iso(), "rows": args.rows, "precincts": args.precincts, "runs": runs,
+        "peak_rss_mb": round(peak_mb), "postgres": stack.postgres, "machine": machine(),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"peak memory of this process: {peak_mb:.0f} MB; results in {RESULTS}")
+    path = write_results("roll_import.json", result)
+    print(f"peak memory of this process: {peak_mb:.0f} MB; results in {path}")
     return 0
 
 
