@@ -27,6 +27,7 @@ from .runner.monitor import Monitor
 from .runner.stack import ROOT, Stack
 
 MAX_SPAWN_RATE = 500  # faster ramps pinned both cores and workers missed heartbeats
+USERS_PER_LOCUST_WORKER = 6_250  # ≤ ~10,000 sockets per worker, half the 20,000 open-files limit
 
 
 def say(message: str) -> None:
@@ -63,6 +64,11 @@ def plan_from(args: argparse.Namespace) -> profiles.Profile:
     for item in args.set:
         key, _, value = item.partition("=")
         scenario[key.replace("-", "_")] = value
+    if args.locust_workers is None and profile.name == "full":
+        # Each Locust user holds 1-3 connections (watchers 1, voters auth+vote+results); the
+        # 50,000-user run put two of four workers at the 20,000 open-files limit (EMFILE).
+        needed = -(-profile.users // USERS_PER_LOCUST_WORKER)
+        profile = profiles.customised(profile, locust_workers=max(profile.locust_workers, needed))
     if profile.spawn_rate > MAX_SPAWN_RATE:
         raise SystemExit(f"--spawn-rate {profile.spawn_rate} is above {MAX_SPAWN_RATE}/s (see loadtests/README.md)")
     return profiles.customised(profile, scenario=scenario)
@@ -88,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             monitor.watch(f"service {name}", process.pid)
         monitor.watch("postgres", stack.postgres_pid())
         monitor.watch("redis", stack.redis.process.pid if stack.redis and stack.redis.process else None)
+        monitor.watch("runner", os.getpid(), children=False)  # the monitor's own sampling cost
         scenario = {
             "auth_url": stack.url("auth"), "vote_url": stack.url("vote"), "results_url": stack.url("results"),
             "election_id": elections[0][0], "revote_election_id": elections[1][0], "voters": profile.voters,
@@ -98,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         plan = loadgen.LoadPlan(profile.users, profile.spawn_rate, run_seconds, profile.locust_workers, scenario)
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         monitor.start()
+        monitor.measure_baseline(5.0)  # the services' idle CPU, to separate it from CPU per request
         master, workers = loadgen.start(plan, run_dir, env)
         monitor.watch("locust", master.pid)
         for w in workers:

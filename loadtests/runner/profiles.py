@@ -41,10 +41,14 @@ SMOKE = Profile(
 def full() -> Profile:
     cores = os.cpu_count() or 2
     return Profile(
-        name="full", users=50_000, spawn_rate=250, hold_seconds=600, voters=1_000_000, revote_voters=100_000,
+        name="full", users=50_000, spawn_rate=100, hold_seconds=600, voters=1_000_000, revote_voters=100_000,
         locust_workers=max(4, cores * 2),
         service_workers={"auth": max(1, cores // 2), "vote": max(1, cores // 2), "results": max(4, cores * 2)},
-        scenario={"sources": 8},
+        # Election day (loadtests/README.md, "Defaults"): 9 watchers per voter; 10% of the
+        # watchers (live dashboards, observers) hold the SSE stream, reconnecting every 5 min;
+        # the rest revalidate with If-None-Match every 5-15 s (browser tabs, widgets); voters keep
+        # arriving (each user is replaced by a new voter after 3 result polls).
+        scenario={"sources": 8, "stream_share": 0.1, "stream_hold": 300},
     )
 
 

@@ -33,9 +33,21 @@ def users_held(run_dir: Path, ramp_seconds: float, hold_seconds: float) -> dict:
 def build(run_dir: Path, meta: dict, locust: dict, audit: dict, monitor) -> dict:
     seconds = meta.get("load_seconds", 0)
     meta = {**meta, "users_held": users_held(run_dir, meta["ramp_seconds"], meta["hold_seconds"])}
+    busy = [b for _, b in monitor.machine_busy]
+    by_group = monitor.by_group(seconds)
+    requests = locust.get("requests", 0) or 0
+    per_request = {}
+    if requests:
+        for group, g in by_group.items():
+            net = max(0.0, g["cpu_seconds"] - g["idle_cores"] * seconds)
+            per_request[group] = round(net / requests * 1e6)  # µs of CPU per request (all endpoints)
     return {"meta": meta, "locust": locust, "audit": audit,
-            "cpu_by_group": monitor.by_group(seconds), "processes": monitor.processes(),
-            "machine_busy_cores_peak": max((b for _, b in monitor.machine_busy), default=0.0),
+            "cpu_by_group": by_group, "processes": monitor.processes(),
+            "machine_busy_cores_peak": max(busy, default=0.0),
+            "machine_busy_cores_mean": sum(busy) / len(busy) if busy else 0.0,
+            "machine_busy_cores_p90": sorted(busy)[int(0.9 * (len(busy) - 1))] if busy else 0.0,
+            "cpu_us_per_request": per_request,
+            "kernel_tcp_delta": monitor.kernel_delta, "machine_cpu_seconds": monitor.machine_times, "sockstat_peak": monitor.sockstat_peak,
             "stats_csv": read_stats_csv(run_dir)}
 
 
@@ -70,10 +82,35 @@ def markdown(summary: dict) -> str:
     others = {k: v for k, v in locust.get("counters", {}).items() if not k.startswith("answer ")}
     out += ["", "Scenario counters: " + ", ".join(f"{k} {v:,}" for k, v in others.items())]
     out += ["", f"CPU over the {meta['load_seconds']:.0f} s of load (cores = CPU seconds / wall seconds); "
-            f"machine peak {summary['machine_busy_cores_peak']:.2f} busy cores:", "",
-            "| side | processes | CPU s | cores | peak RSS MB (sum) |", "|---|---:|---:|---:|---:|"]
+            f"machine busy cores: mean {summary.get('machine_busy_cores_mean', 0):.2f}, "
+            f"p90 {summary.get('machine_busy_cores_p90', 0):.2f}, peak {summary['machine_busy_cores_peak']:.2f} "
+            "(whole machine, other users included). Idle cores: each process's CPU in 5 s before the load; "
+            "µs/request: (CPU s − idle × wall s) / all Locust requests:", "",
+            "| side | processes | CPU s | cores | idle cores | µs CPU / request | peak RSS MB (sum) | peak fds (max) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    per_request = summary.get("cpu_us_per_request", {})
     for group, g in sorted(summary["cpu_by_group"].items()):
-        out.append(f"| {group} | {g['processes']} | {g['cpu_seconds']:.0f} | {g['cores']:.2f} | {g['peak_rss'] / 2**20:.0f} |")
+        out.append(f"| {group} | {g['processes']} | {g['cpu_seconds']:.0f} | {g['cores']:.2f} | "
+                   f"{g.get('idle_cores', 0):.3f} | {per_request.get(group, '-')} | {g['peak_rss'] / 2**20:.0f} | "
+                   f"{g.get('peak_fds', 0):,} |")
+    machine = summary.get("machine_cpu_seconds", {})
+    if machine:
+        busy = sum(v for k, v in machine.items() if k not in ("idle", "iowait", "steal"))
+        ours = sum(g["cpu_seconds"] for g in summary["cpu_by_group"].values())
+        out += ["", f"Machine busy {busy:,.0f} CPU s ({busy / max(1, meta['load_seconds']):.2f} cores) of which this run's "
+                f"processes {ours:,.0f} CPU s; unattributed {busy - ours:,.0f} CPU s "
+                f"({(busy - ours) / max(1, meta['load_seconds']):.2f} cores): other processes on the host (other "
+                "engineers' tests), kernel threads, softirq, processes that ended between samples."]
+        out += ["", "Whole machine, CPU seconds by kind over the load (/proc/stat; softirq is loopback TCP work "
+                "not charged to any process, steal is time the hypervisor took): "
+                + ", ".join(f"{k} {v:,.1f}" for k, v in machine.items())]
+    kernel = summary.get("kernel_tcp_delta", {})
+    if kernel:
+        out += ["", "Kernel TCP counters over the load (machine-wide deltas, /proc/net/netstat and /proc/net/snmp): "
+                + ", ".join(f"{k.split(':')[1]} {v:,}" for k, v in sorted(kernel.items()))]
+    peaks = summary.get("sockstat_peak", {})
+    if peaks:
+        out += ["", "Peaks of /proc/net/sockstat: " + ", ".join(f"{k} {v:,}" for k, v in sorted(peaks.items()))]
     out += ["", "| process | side | CPU s | peak RSS MB | peak fds |", "|---|---|---:|---:|---:|"]
     for p in summary["processes"]:
         if p["cpu_seconds"] >= 0.5 or p["peak_fds"] > 100:

@@ -182,6 +182,10 @@ def check_mine(client, election_id: str, token: str, receipt_id: str, ballots_ca
             r.failure(f"ballots/mine shows {data.get('ballots_cast')} ballot(s), receipt {mine}; expected {receipt_id}")
 
 
+SNAPSHOT_MEMO: dict[tuple[str, bytes], tuple] = {}  # (election, body) → (version, digest, problems)
+EVENT_MEMO: dict[bytes, tuple[str, bytes]] = {}  # raw SSE event → (event type, data)
+
+
 class ResultsReader:
     """One watcher's view of results: ETags for If-None-Match and the versions seen."""
 
@@ -198,22 +202,44 @@ class ResultsReader:
             if r.status_code == 304:
                 counters.count("results 304")
                 return
-            snapshot = body(r)
-            if r.status_code != 200 or not isinstance(snapshot, dict):
+            if r.status_code != 200:
                 return _fail(r, name, "200 or 304")
-            problems = self.check(url, snapshot, election_id)
+            problems = self.check_raw(url, r.content or b"", election_id)
             if problems:
                 r.failure("; ".join(problems)[:500])
             if r.headers.get("ETag"):
                 self.etags[url] = r.headers["ETag"]
 
-    def check(self, url: str, snapshot: dict, election_id: str) -> list[str]:
+    def check_raw(self, url: str, raw: bytes, election_id: str) -> list[str]:
+        """Check the snapshot in `raw` (a 200 body or an SSE event's data). Thousands of
+        watchers in one process receive the same bytes for each version: the parse and the
+        invariant check run once per distinct body (SNAPSHOT_MEMO), the per-watcher checks
+        (version never backwards, one digest per version) run for every watcher."""
+        memo = SNAPSHOT_MEMO.get((election_id, raw))
+        if memo is None:
+            try:
+                snapshot = json.loads(raw)
+            except ValueError:
+                snapshot = None
+            if not isinstance(snapshot, dict):
+                memo = (None, "", ("not a JSON object",))
+            else:
+                problems = check_snapshot(snapshot, shared().rules.get(election_id))
+                version = snapshot.get("version")
+                memo = (version if isinstance(version, int) else None, str(snapshot.get("digest")), tuple(problems))
+            counters.count("distinct snapshot bodies parsed")
+            if len(SNAPSHOT_MEMO) >= 256:
+                SNAPSHOT_MEMO.clear()
+            SNAPSHOT_MEMO[(election_id, raw)] = memo
+        return self._check_seen(url, memo)
+
+    def _check_seen(self, url: str, memo: tuple) -> list[str]:
         state = shared()
         counters.count("snapshots checked")
-        problems = check_snapshot(snapshot, state.rules.get(election_id))
-        version = snapshot.get("version")
-        if isinstance(version, int):
-            for problem in (self.versions.see(url, version), state.digests.see(url, version, str(snapshot.get("digest")))):
+        version, digest, found = memo
+        problems = list(found)
+        if version is not None:
+            for problem in (self.versions.see(url, version), state.digests.see(url, version, digest)):
                 if problem:
                     problems.append(problem)
         if problems:
@@ -244,20 +270,25 @@ def hold_stream(client, reader: ResultsReader, election_id: str, seconds: float)
 
 
 def _stream_event(client, reader: ResultsReader, url: str, election_id: str, raw: bytes) -> None:
-    kind, data = "message", []
-    for line in raw.decode("utf-8", "replace").splitlines():
-        if line.startswith("event:"):
-            kind = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].lstrip())
+    if raw.startswith(b":"):
+        return  # a heartbeat comment
+    parsed = EVENT_MEMO.get(raw)  # every subscriber in this process gets the same bytes
+    if parsed is None:
+        kind, data = "message", []
+        for line in raw.decode("utf-8", "replace").splitlines():
+            if line.startswith("event:"):
+                kind = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].lstrip())
+        parsed = (kind, "\n".join(data).encode())
+        if len(EVENT_MEMO) >= 256:
+            EVENT_MEMO.clear()
+        EVENT_MEMO[raw] = parsed
+    kind, data = parsed
     if kind != "results" or not data:
         return  # comments and heartbeats
     counters.count("stream events")
-    try:
-        snapshot = json.loads("\n".join(data))
-    except ValueError:
-        snapshot = None
-    problems = reader.check(url, snapshot, election_id) if isinstance(snapshot, dict) else ["unparsable event"]
+    problems = reader.check_raw(url, data, election_id)
     if problems:
         client.request_event.fire(request_type="SSE", name="results event", response_time=0, response_length=0,
                                   exception=AssertionError("; ".join(problems)[:500]), context={})
