@@ -137,3 +137,19 @@ def test_access_log_lines_carry_the_route_template_and_a_real_duration(caplog):
     record = caplog.records[-1]
     assert record.status == 409
     assert record.duration_ms >= 4.2
+
+
+async def test_a_saturated_dependency_is_a_503_with_retry_after_not_a_500(aiohttp_client):
+    import redis.exceptions
+
+    app = make_app()
+
+    async def pool_exhausted(request):
+        raise redis.exceptions.MaxConnectionsError("Too many connections")
+
+    app.router.add_get("/busy", pool_exhausted)
+    client = await aiohttp_client(app)
+    response = await client.get("/busy")
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "1"
+    assert (await response.json())["code"] == "dependency_unavailable"

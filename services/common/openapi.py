@@ -106,6 +106,7 @@ def problem(status: int, description: str, *codes: str, retry_after: bool | str 
 
 BODY_TOO_LARGE = problem(413, "The request body is over 16 KiB.", "body_too_large")
 _INTERNAL = problem(500, "An unexpected error; it has been logged.", "internal_error")
+_DEPENDENCY = problem(503, "Postgres or Redis is saturated or unreachable; retry.", "dependency_unavailable", retry_after=True)
 _STATUS = {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]}
 
 
@@ -163,6 +164,11 @@ def document(title: str, description: str, paths: Json, schemas: Json, *, port: 
         for operation in item.values():
             operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/RequestId"})
             operation["responses"].update(copy.deepcopy(_INTERNAL))
+            if "503" in operation["responses"]:  # a service-specific 503: add the shared code
+                codes = operation["responses"]["503"]["content"][PROBLEM]["schema"]["allOf"][1]["properties"]["code"]
+                codes["enum"] = [*codes.get("enum", []), "dependency_unavailable"]
+            else:
+                operation["responses"].update(copy.deepcopy(_DEPENDENCY))
             for response in operation["responses"].values():
                 response.setdefault("headers", {})["X-Request-Id"] = {"$ref": "#/components/headers/RequestId"}
     components: Json = {

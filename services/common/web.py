@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from time import perf_counter
 from typing import TypeVar
 
+import asyncpg
 import msgspec
+import redis.exceptions
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
@@ -40,6 +42,15 @@ HEALTH = web.AppKey("health", Health)
 REQUEST_ID = web.RequestKey("request_id", str)
 STARTED = web.RequestKey("started", float)
 
+
+DEPENDENCY_ERRORS = (
+    redis.exceptions.ConnectionError,  # includes MaxConnectionsError (pool exhausted)
+    redis.exceptions.TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.CannotConnectNowError,
+    ConnectionRefusedError,
+)
 
 _HTTP_CODES = {
     404: "not_found",
@@ -79,6 +90,11 @@ async def edge_middleware(request: web.Request, handler):
             response = _problem_for(exc)
         except asyncio.CancelledError:
             raise
+        except DEPENDENCY_ERRORS as exc:
+            # Postgres or Redis saturated or unreachable: the client did nothing wrong and
+            # may retry (a ballot retry with the same key is always safe).
+            log.warning("dependency unavailable in %s %s: %r", request.method, route_template(request), exc)
+            response = problem_response(503, "dependency_unavailable", "a backing service is unavailable; retry shortly", retry_after=1)
         except Exception:
             log.exception("unhandled error in %s %s", request.method, route_template(request))
             response = problem_response(500, "internal_error", "an internal error occurred; it has been logged")
