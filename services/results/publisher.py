@@ -54,7 +54,10 @@ async def publish(
     eid = election.election_id
     async with pool.acquire() as conn, snapshots_db.election_lock(conn, eid):
         try:
-            async with conn.transaction():
+            # One database snapshot for every count read: under READ COMMITTED a tally batch
+            # committing between two reads would mix two moments (and fail the invariants).
+            # Writes here are serialised by the election lock, so no serialisation errors.
+            async with conn.transaction(isolation="repeatable_read"):
                 publication = await _publish_locked(conn, election, now or datetime.now(timezone.utc))
         except InvariantFailure as failure:
             INVARIANT_FAILURES.inc()
