@@ -100,7 +100,6 @@ async def stream_results(request: web.Request) -> web.StreamResponse:
                 "Content-Type": "text/event-stream",
                 "Cache-Control": "no-cache",
                 "X-Accel-Buffering": "no",
-                "X-Request-Id": request.headers.get("X-Request-Id", ""),
             }
         )
         await response.prepare(request)
@@ -115,8 +114,8 @@ async def stream_results(request: web.Request) -> web.StreamResponse:
             else:
                 await subscriber.wake.wait()
         return response
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise
+    except ConnectionResetError:  # the watcher went away: the normal end of a stream
+        return response
     finally:
         hub.unsubscribe(election_id, subscriber)
 

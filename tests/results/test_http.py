@@ -200,3 +200,23 @@ async def test_metrics_expose_tally_and_results_series(client):
         "ballotline_results_stream_subscribers",
     ):
         assert name in text, name
+
+
+async def test_a_watcher_leaving_mid_stream_is_not_logged_as_an_error(client, caplog, monkeypatch):
+    from aiohttp import ClientConnectionResetError, web
+
+    await wait_for_version(client, "/v1/elections/city-2026/results", 0)
+    real_write = web.StreamResponse.write
+
+    async def write_then_lose_the_watcher(self, data):
+        if data.startswith(b"retry:"):
+            return await real_write(self, data)
+        raise ClientConnectionResetError("Cannot write to closing transport")  # what a vanished phone gives
+
+    monkeypatch.setattr(web.StreamResponse, "write", write_then_lose_the_watcher)
+    with caplog.at_level("WARNING"):
+        response = await client.get("/v1/elections/city-2026/results/stream")
+        await response.read()
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    metrics = await (await client.get("/metrics")).text()
+    assert "ballotline_results_stream_subscribers 0.0" in metrics
