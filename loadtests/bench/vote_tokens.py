@@ -12,7 +12,7 @@ import msgspec
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.vote.receipts import public_jwk
+from services.common.signing_keys import public_jwk
 
 from .net import free_port
 

@@ -38,12 +38,11 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from services.common.settings import CommonSettings, ConfigError, Env, Secret
+from services.common.signing_keys import load_private_key
 
 MAX_TOKEN_TTL = 900
 MAX_OTP_TTL = 300
@@ -97,7 +96,7 @@ def load_settings(env: Env) -> AuthSettings:
         raise ConfigError("AUTH_SECRET_KEY must be at least 32 characters")
     if production and secret_key is None:
         raise ConfigError("AUTH_SECRET_KEY is required in production")
-    signing_key = _signing_key(env)
+    signing_key = load_private_key(env, "AUTH_SIGNING_KEY")
     if production and signing_key is None:
         raise ConfigError("AUTH_SIGNING_KEY_FILE or AUTH_SIGNING_KEY is required in production")
     sender = env.str("AUTH_SMS_SENDER", "webhook" if production else "outbox")
@@ -128,28 +127,6 @@ def _bounded(env: Env, name: str, default: int, maximum: int) -> int:
     if not 1 <= value <= maximum:
         raise ConfigError(f"{name} must be between 1 and {maximum} seconds, got {value}")
     return value
-
-
-def _signing_key(env: Env) -> Ed25519PrivateKey | None:
-    path = env.optional("AUTH_SIGNING_KEY_FILE")
-    if path:
-        try:
-            pem = Path(path).read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"AUTH_SIGNING_KEY_FILE: cannot read {path}: {exc.strerror}") from None
-        return _parse_key("AUTH_SIGNING_KEY_FILE", pem)
-    text = env.secret("AUTH_SIGNING_KEY")
-    return _parse_key("AUTH_SIGNING_KEY", text.reveal().encode()) if text else None
-
-
-def _parse_key(name: str, pem: bytes) -> Ed25519PrivateKey:
-    try:
-        key = load_pem_private_key(pem, password=None)
-    except (ValueError, TypeError):
-        raise ConfigError(f"{name} is not an unencrypted PEM (PKCS#8) private key") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigError(f"{name} must be an Ed25519 key, got {type(key).__name__}")
-    return key
 
 
 def _webhook(env: Env) -> WebhookSettings:

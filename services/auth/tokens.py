@@ -15,8 +15,6 @@ audience, expiry and lifetime, and picks the key by `kid` from a JWKS.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import secrets
 import time
@@ -27,7 +25,8 @@ from typing import Any
 import jwt
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jwt.algorithms import OKPAlgorithm
+
+from services.common.signing_keys import public_jwk
 
 AUDIENCE = "ballotline-vote"
 ALGORITHM = "EdDSA"
@@ -48,12 +47,6 @@ class AccessClaims(msgspec.Struct, frozen=True):
     jti: str
 
 
-def thumbprint(jwk: Mapping[str, Any]) -> str:
-    """RFC 7638 thumbprint of an OKP key: SHA-256 of its required members, sorted, no spaces."""
-    canonical = json.dumps({k: jwk[k] for k in ("crv", "kty", "x")}, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
-
-
 @dataclass(frozen=True)
 class SigningKey:
     private: Ed25519PrivateKey
@@ -62,9 +55,8 @@ class SigningKey:
 
     @classmethod
     def of(cls, private: Ed25519PrivateKey) -> "SigningKey":
-        jwk = OKPAlgorithm.to_jwk(private.public_key(), as_dict=True)
-        kid = thumbprint(jwk)
-        return cls(private, kid, {**jwk, "kid": kid, "alg": ALGORITHM, "use": "sig"})
+        jwk = public_jwk(private.public_key())
+        return cls(private, jwk["kid"], jwk)
 
     @classmethod
     def generate(cls) -> "SigningKey":

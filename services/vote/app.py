@@ -53,7 +53,7 @@ def _keyring(settings: config.VoteSettings) -> Keyring:
 async def _vote_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     keyring = _keyring(settings)
-    signer = ReceiptSigner.from_pem(settings.signing_key_pem.reveal() if settings.signing_key_pem else None)
+    signer = ReceiptSigner.configured(settings.signing_key)
     keys = KeySet(settings.jwks_url, refresh=settings.jwks_refresh_seconds, min_refetch=settings.jwks_min_refetch_seconds)
     await keys.start()
     app[HEALTH].checks["token_keys"] = keys.check_ready

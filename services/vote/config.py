@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.common.settings import CommonSettings, ConfigError, Env, Secret
+from services.common.signing_keys import load_private_key
 
 log = logging.getLogger(__name__)
 DEFAULT_JWKS_URL = "http://127.0.0.1:8001/.well-known/jwks.json"
@@ -15,7 +17,7 @@ DEFAULT_JWKS_URL = "http://127.0.0.1:8001/.well-known/jwks.json"
 class VoteSettings:
     common: CommonSettings
     secret_key: Secret | None  # None: development, an ephemeral secret is generated
-    signing_key_pem: Secret | None  # None: development, an ephemeral key is generated
+    signing_key: Ed25519PrivateKey | None  # None: development, an ephemeral key is generated
     jwks_url: str
     token_issuer: str
     jwks_refresh_seconds: float
@@ -29,16 +31,6 @@ class VoteSettings:
     cleanup_interval_seconds: float
 
 
-def _signing_key(env: Env) -> Secret | None:
-    path = env.optional("VOTE_SIGNING_KEY_FILE")
-    if path:
-        try:
-            return Secret(Path(path).read_text())
-        except OSError as exc:
-            raise ConfigError(f"VOTE_SIGNING_KEY_FILE: cannot read {path}: {exc.strerror}") from None
-    return env.secret("VOTE_SIGNING_KEY")
-
-
 def _positive(name: str, value: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value}")
@@ -48,7 +40,7 @@ def _positive(name: str, value: float) -> float:
 def load_settings(env: Env, *, default_port: int = 8002) -> VoteSettings:
     common = CommonSettings.from_env(env, default_port=default_port)
     secret_key = env.secret("VOTE_SECRET_KEY")
-    signing_key = _signing_key(env)
+    signing_key = load_private_key(env, "VOTE_SIGNING_KEY")
     if common.production and not (secret_key and signing_key):
         raise ConfigError("VOTE_SECRET_KEY and VOTE_SIGNING_KEY_FILE (or VOTE_SIGNING_KEY) are required in production")
     if secret_key and len(secret_key.reveal()) < 32:
@@ -56,7 +48,7 @@ def load_settings(env: Env, *, default_port: int = 8002) -> VoteSettings:
     return VoteSettings(
         common=common,
         secret_key=secret_key,
-        signing_key_pem=signing_key,
+        signing_key=signing_key,
         jwks_url=env.str("VOTE_JWKS_URL", DEFAULT_JWKS_URL),
         token_issuer=env.str("VOTE_TOKEN_ISSUER", "ballotline-auth"),
         jwks_refresh_seconds=_positive("VOTE_JWKS_REFRESH_SECONDS", env.float("VOTE_JWKS_REFRESH_SECONDS", 300.0)),

@@ -1,4 +1,4 @@
-"""Signed receipts. Pure: no I/O (the key's PEM is handed in).
+"""Signed receipts. Pure: no I/O (the key is handed in).
 
     canonical selections  JSON, contests sorted by id, each contest's options sorted,
                           no whitespace (also what `ballots.selections` stores)
@@ -20,11 +20,11 @@ import logging
 from collections.abc import Mapping, Sequence
 
 import msgspec
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
-    Ed25519PublicKey,
 )
+
+from services.common.signing_keys import public_jwk
 
 from .schemas import Receipt
 
@@ -56,12 +56,6 @@ def signed_payload(receipt: Receipt) -> bytes:
     return msgspec.json.encode(fields, order="sorted")
 
 
-def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
-    x = b64url(public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
-    thumbprint = b64url(hashlib.sha256(f'{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}'.encode()).digest())
-    return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": thumbprint, "alg": "EdDSA", "use": "sig"}
-
-
 class ReceiptSigner:
     def __init__(self, private_key: Ed25519PrivateKey) -> None:
         self._key = private_key
@@ -69,13 +63,10 @@ class ReceiptSigner:
         self.key_id = self.jwk["kid"]
 
     @classmethod
-    def from_pem(cls, pem: str | None) -> "ReceiptSigner":
-        if pem is None:
+    def configured(cls, key: Ed25519PrivateKey | None) -> "ReceiptSigner":
+        if key is None:
             log.warning("no VOTE_SIGNING_KEY_FILE: receipts are signed with an ephemeral key (development only)")
             return cls(Ed25519PrivateKey.generate())
-        key = serialization.load_pem_private_key(pem.encode(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError("the vote signing key must be an Ed25519 private key")
         return cls(key)
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:

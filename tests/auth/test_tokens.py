@@ -63,7 +63,7 @@ def signed():
 def test_the_kid_is_the_rfc7638_thumbprint():
     # RFC 8037 appendix A.3: the thumbprint of its example Ed25519 key.
     jwk = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
-    from services.auth.tokens import thumbprint
+    from services.common.signing_keys import thumbprint
 
     assert thumbprint(jwk) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
 

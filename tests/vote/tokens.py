@@ -9,7 +9,7 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.vote.receipts import public_jwk
+from services.common.signing_keys import public_jwk
 
 ISSUER = "ballotline-auth"
 FETCHES = web.AppKey("fetches", list)
