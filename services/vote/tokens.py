@@ -2,8 +2,8 @@
 
 A strict compact-JWS check for one algorithm: exactly three base64url segments, header
 `alg` exactly "EdDSA" (never `none`, never HS*/RS*), no `crit`, a known `kid`, an Ed25519
-signature over `header.payload`; then `aud`, `iss`, `exp` (and `nbf` when present) and the
-claims the service needs. Written out rather than calling `jwt.decode` because PyJWT's
+signature over `header.payload`; then `aud`, `iss`, `exp` (at most 15 min after `iat`),
+`nbf` when present, and the claims the service needs. Written out rather than calling `jwt.decode` because PyJWT's
 per-character base64 check cost ~0.3 ms a token, more than the signature itself
 (measured with cProfile under loadtests/bench_vote.py); the checks are the same.
 """
@@ -22,6 +22,7 @@ from .errors import InvalidToken, KeysUnavailable
 from .jwks import KeySet
 
 AUDIENCE = "ballotline-vote"
+MAX_LIFETIME = 900  # API.md: exp is at most 15 minutes after iat
 _SEGMENT = re.compile(rb"^[A-Za-z0-9_-]+$")
 _decode_json = msgspec.json.Decoder(dict).decode
 
@@ -108,6 +109,8 @@ class TokenVerifier:
             raise InvalidToken("the token has expired")
         if nbf > now + self._leeway:
             raise InvalidToken("the token is not valid yet")
+        if exp - iat > MAX_LIFETIME:
+            raise InvalidToken("the token lives longer than 15 minutes")
         values = [claims.get(c) for c in ("sub", "eid", "pct")]
         if not all(isinstance(v, str) and v for v in values):
             raise InvalidToken("the token's sub, eid and pct must be non-empty strings")

@@ -39,6 +39,11 @@ async def test_a_forged_token_signed_with_another_key_under_a_known_kid_is_401(v
     assert await refused_with(Voter(vote_client, minter), forged) == (401, "invalid_token")
 
 
+async def test_a_token_living_longer_than_15_minutes_is_401(vote_client, minter, election):
+    long_lived = minter.mint(lifetime=3600)
+    assert await refused_with(Voter(vote_client, minter), long_lived) == (401, "invalid_token")
+
+
 async def test_an_expired_token_is_401(vote_client, minter, election):
     expired = minter.mint(iat=1_000_000, exp=1_000_600)
     assert await refused_with(Voter(vote_client, minter), expired) == (401, "invalid_token")
