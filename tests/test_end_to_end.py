@@ -4,6 +4,8 @@ once. Also: once tallied, nothing SQL can read links a participation row to a ba
 from __future__ import annotations
 
 import asyncio
+import json
+import random
 import uuid
 
 import pytest
@@ -102,3 +104,41 @@ async def test_once_tallied_no_ballot_shares_a_transaction_with_a_participation_
     ballots = {r[0] for r in await pool.fetch("SELECT xmin::text FROM ballots")}
     assert len(participation) == 8
     assert participation.isdisjoint(ballots)
+
+
+def _junk_bodies(rng: random.Random, n: int) -> list[bytes]:
+    """Random bytes, JSON of the wrong shape and near-misses of the real bodies."""
+    values = [None, True, 0, -1, 1e308, "", "x" * 300, [], {}, ["mayor"], {"selections": None}]
+    bodies: list[bytes] = []
+    for _ in range(n):
+        kind = rng.randrange(4)
+        if kind == 0:
+            bodies.append(rng.randbytes(rng.randrange(1, 64)))
+        elif kind == 1:
+            bodies.append(json.dumps(rng.choice(values)).encode())
+        elif kind == 2:
+            keys = ["election_id", "voter_id", "challenge_id", "code", "signature", "selections", "extra"]
+            bodies.append(json.dumps({rng.choice(keys): rng.choice(values) for _ in range(rng.randrange(1, 4))}).encode())
+        else:
+            selections = {rng.choice(["mayor", "council", "nope"]): rng.choice([["bob"], ["bob", "bob"], [1], "bob", []])}
+            bodies.append(json.dumps({"selections": selections}).encode())
+    return bodies
+
+
+async def test_no_malformed_body_makes_any_service_answer_5xx(system):
+    auth, vote, _ = system
+    token = await login(auth, "voter-3")
+    targets = [
+        (auth, "/v1/auth/otp", {}),
+        (auth, "/v1/auth/otp/verify", {}),
+        (auth, "/v1/auth/signature", {}),
+        (auth, "/v1/auth/signature/verify", {}),
+        (vote, "/v1/elections/e2e/ballots", {"Authorization": f"Bearer {token}"}),
+    ]
+    rng = random.Random(2026)
+    for body in _junk_bodies(rng, 300):
+        client, path, headers = rng.choice(targets)
+        r = await client.post(path, data=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+        assert r.status < 500, (path, body, r.status, await r.text())
+        if r.status >= 400:
+            assert r.content_type == "application/problem+json", (path, body)
