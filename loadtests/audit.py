@@ -150,7 +150,7 @@ async def audit_election(conn, pool, results_url: str, election_id: str) -> tupl
             mismatches.append(f"{election_id}/{precinct_id}: published voted {(p.get('turnout') or {}).get('voted')}"
                               f" != live ballots {count}")
     try:
-        from services.results.recount import recount  # the results service's own check
+        from services.tally.recount import recount  # the results service's own check
     except ImportError:
         recount = None
     if recount is not None:

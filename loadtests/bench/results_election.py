@@ -24,8 +24,8 @@ async def prepare(database_url: str, redis_url: str, ballots: int) -> None:
     from services.common.election import Contest, ElectionDefinition, Option, Precinct
     from services.common.elections_db import insert_election
     from services.common.migrate import migrate
-    from services.results.settings import TallySettings
-    from services.results.worker import TallyWorker
+    from services.tally.settings import TallySettings
+    from services.tally.worker import TallyWorker
 
     now = datetime.now(timezone.utc)
     definition = ElectionDefinition(

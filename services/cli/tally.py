@@ -7,7 +7,7 @@ recount.
                                          1 on a mismatch, 2 for an unknown election
 
 Configuration as the results service (DATABASE_URL, REDIS_URL, TALLY_*; see
-services/results/settings.py); without REDIS_URL the embedded Redis in the project's
+services/tally/settings.py); without REDIS_URL the embedded Redis in the project's
 data folder is used.
 """
 from __future__ import annotations
@@ -47,8 +47,8 @@ async def run_worker(args: argparse.Namespace) -> int:
     from services.common.catalog import ElectionCatalog
     from services.common.logs import configure_logging
     from services.common.storage import create_pool
-    from services.results.settings import TallySettings
-    from services.results.worker import TallyWorker
+    from services.tally.service import running_tally
+    from services.tally.settings import TallySettings
 
     from .context import database_url
 
@@ -59,20 +59,20 @@ async def run_worker(args: argparse.Namespace) -> int:
     redis = aioredis.from_url(_redis_url(), socket_timeout=5, socket_connect_timeout=5)
     catalog = ElectionCatalog(pool)
     await catalog.start()
-    worker = TallyWorker(pool, redis, catalog, settings)
     try:
         if args.once:
-            await worker.drain()
+            from services.tally.worker import TallyWorker
+
+            await TallyWorker(pool, redis, catalog, settings).drain()
             return 0
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        worker.start()
-        await stop.wait()
+        async with running_tally(pool, redis, catalog, settings):
+            await stop.wait()
         return 0
     finally:
-        await worker.stop()
         await catalog.stop()
         with contextlib.suppress(Exception):
             await redis.aclose()
@@ -82,9 +82,9 @@ async def run_worker(args: argparse.Namespace) -> int:
 async def run_verify(args: argparse.Namespace) -> int:
     import asyncpg
 
-    from services.results import snapshots_db
-    from services.results.chain import chain_problems
-    from services.results.recount import recount_and_alert
+    from services.tally import snapshots_db
+    from services.tally.chain import chain_problems
+    from services.tally.recount import recount_and_alert
 
     from .context import database_url
 

@@ -10,13 +10,14 @@ from services.common.catalog import CATALOG, catalog_context
 from services.common.openapi import serve_openapi
 from services.common.storage import PG, REDIS, pg_context, redis_context
 from services.common.web import base_app
+from services.tally.service import running_tally
+from services.tally.worker import TallyWorker
 
 from .cache import SnapshotCache
 from .handlers import CACHE, HUB, RECEIPT_SLOTS, SETTINGS, setup_routes
 from .openapi import openapi_document
 from .settings import DEFAULT_PORT, ResultsSettings, load_settings
 from .stream import StreamHub
-from .worker import TallyWorker
 
 SERVICE_NAME = "results"
 __all__ = ["SERVICE_NAME", "DEFAULT_PORT", "load_settings", "create_app"]
@@ -40,14 +41,12 @@ async def _read_side(app: web.Application) -> AsyncIterator[None]:
 
 async def _tally(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    worker = TallyWorker(app[PG], app[REDIS], app[CATALOG], settings.tally)
-    if settings.run_tally:
-        app[TALLY] = worker
-        worker.start()
-    try:
+    if not settings.run_tally:
         yield
-    finally:
-        await worker.stop()
+        return
+    async with running_tally(app[PG], app[REDIS], app[CATALOG], settings.tally) as worker:
+        app[TALLY] = worker
+        yield
 
 
 async def _close_streams(app: web.Application) -> None:

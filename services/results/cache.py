@@ -18,21 +18,18 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 import asyncpg
 import msgspec
 import redis.asyncio as aioredis
 
 from services.common.catalog import ElectionCatalog
-from services.common.election import Election
 from services.common.tasks import cancel_all
+from services.tally import redis_store, snapshots_db
+from services.tally.snapshots_db import TOTAL
+from services.tally.zero import zero_snapshots
 
-from . import redis_store, snapshots_db, tally_db
-from .counts import Tally
 from .metrics import SNAPSHOT_SOURCE_ERRORS, SNAPSHOT_UPDATES
-from .snapshot import build, content_key, encode
-from .snapshots_db import TOTAL
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +122,7 @@ class SnapshotCache:
             if TOTAL in bodies:
                 results = _results(bodies)
             else:
-                bodies, key = await _zero(conn, election)
+                bodies, key = await zero_snapshots(conn, election)
                 if self._zero_keys.get(election_id) == key:
                     return  # the same zeros as before; only as_of would differ
                 self._zero_keys[election_id] = key
@@ -185,13 +182,3 @@ class SnapshotCache:
     async def stop(self) -> None:
         await cancel_all(self._tasks)
 
-
-async def _zero(conn: asyncpg.Connection, election: Election) -> tuple[dict[str, bytes], str]:
-    now = datetime.now(timezone.utc)
-    eligible = await tally_db.read_eligible(conn, election.election_id)
-    common = dict(tally=Tally(), eligible=eligible, status=election.status(now), version=0, as_of=now)
-    total = build(election.definition, **common)
-    bodies = {TOTAL: encode(total)}
-    for p in election.definition.precincts:
-        bodies[p.precinct_id] = encode(build(election.definition, precinct_id=p.precinct_id, **common))
-    return bodies, content_key(total)

@@ -6,8 +6,7 @@ from datetime import datetime
 import msgspec
 
 from services.common.election import Contest, Election, Precinct
-
-from .snapshot import rfc3339
+from services.tally.snapshot import rfc3339
 
 
 class ElectionSummary(msgspec.Struct):

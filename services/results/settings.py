@@ -9,12 +9,7 @@
 | BALLOTLINE_ENV             | development    | development or production |
 | LOG_LEVEL                  | INFO           | |
 | SHUTDOWN_TIMEOUT           | 10             | seconds to finish requests on SIGTERM |
-| RESULTS_RUN_TALLY          | true           | run the tally worker inside this process |
-| TALLY_BATCH_SIZE           | 500            | outbox rows per transaction |
-| TALLY_INTERVAL_MS          | 100            | idle wait between outbox polls |
-| TALLY_PUBLISH_INTERVAL_MS  | 250            | least time between two publications of an election |
-| TALLY_SWEEP_INTERVAL       | 1.0            | seconds between sweeps: status changes, Redis repair, lag gauge |
-| TALLY_RECOUNT_INTERVAL     | 60             | seconds between full recounts (0 = never) |
+| RESULTS_RUN_TALLY          | true           | run the tally worker inside this process (TALLY_*: services/tally/settings.py) |
 | RESULTS_CACHE_MAX_AGE      | 1              | Cache-Control max-age of results (seconds) |
 | RESULTS_CACHE_SWR          | 5              | stale-while-revalidate |
 | RESULTS_CACHE_SIE          | 60             | stale-if-error |
@@ -28,32 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.common.settings import CommonSettings, ConfigError, Env
+from services.tally.settings import TallySettings
 
 DEFAULT_PORT = 8003
-
-
-@dataclass(frozen=True)
-class TallySettings:
-    batch_size: int = 500
-    interval: float = 0.1
-    publish_interval: float = 0.25
-    sweep_interval: float = 1.0
-    recount_interval: float = 60.0
-
-    @classmethod
-    def from_env(cls, env: Env) -> "TallySettings":
-        settings = cls(
-            batch_size=env.int("TALLY_BATCH_SIZE", 500),
-            interval=env.int("TALLY_INTERVAL_MS", 100) / 1000,
-            publish_interval=env.int("TALLY_PUBLISH_INTERVAL_MS", 250) / 1000,
-            sweep_interval=env.float("TALLY_SWEEP_INTERVAL", 1.0),
-            recount_interval=env.float("TALLY_RECOUNT_INTERVAL", 60.0),
-        )
-        if settings.batch_size < 1:
-            raise ConfigError("TALLY_BATCH_SIZE must be at least 1")
-        if settings.sweep_interval <= 0:
-            raise ConfigError("TALLY_SWEEP_INTERVAL must be positive")
-        return settings
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from services.common.catalog import ElectionCatalog
-from services.results.settings import TallySettings
-from services.results.worker import TallyWorker
+from services.tally.settings import TallySettings
+from services.tally.worker import TallyWorker
 from tests.factories import create_election, definition
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from services.results import publisher, tally_db
-from services.results.metrics import INVARIANT_FAILURES
+from services.tally import publisher, tally_db
+from services.tally.metrics import INVARIANT_FAILURES
 
 from .ballots import cast, random_selections
 

@@ -10,8 +10,8 @@ from services.common.catalog import CATALOG
 from services.common.settings import Env
 from services.results.app import create_app, load_settings
 from services.results.handlers import HUB
-from services.results.settings import TallySettings
-from services.results.worker import TallyWorker
+from services.tally.settings import TallySettings
+from services.tally.worker import TallyWorker
 from tests.results.ballots import annul, cast
 
 FAST = {

@@ -6,9 +6,9 @@ import logging
 import msgspec
 from prometheus_client import REGISTRY
 
-from services.results import redis_store, snapshots_db
-from services.results.chain import chain_problems
-from services.results.publisher import publish
+from services.tally import redis_store, snapshots_db
+from services.tally.chain import chain_problems
+from services.tally.publisher import publish
 from tests.results.ballots import cast
 
 

@@ -9,7 +9,7 @@ import sys
 
 from prometheus_client import REGISTRY
 
-from services.results.recount import recount, recount_and_alert
+from services.tally.recount import recount, recount_and_alert
 from tests.results.ballots import random_election_ballots
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.results.counts import Tally
-from services.results.invariants import additivity, violations
-from services.results.rounding import shares
-from services.results.snapshot import build, content_key, digest_of, encode, seal
+from services.tally.counts import Tally
+from services.tally.invariants import additivity, violations
+from services.tally.rounding import shares
+from services.tally.snapshot import build, content_key, digest_of, encode, seal
 from tests.factories import definition
 
 D = definition("city-2026")

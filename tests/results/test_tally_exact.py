@@ -11,8 +11,8 @@ import sys
 import msgspec
 import pytest
 
-from services.results import redis_store
-from services.results.recount import recount
+from services.tally import redis_store
+from services.tally.recount import recount
 from tests.results.ballots import annul, random_election_ballots, snapshot_counts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -86,7 +86,7 @@ async def test_ballots_committed_while_workers_run_are_all_counted(pool, redis, 
 
 
 async def test_a_batch_cancelled_inside_its_transaction_leaves_no_trace(pool, redis, election, make_worker, monkeypatch):
-    from services.results import tally_db
+    from services.tally import tally_db
 
     model, _ = await random_election_ballots(pool, election, 50, seed=4)
     real = tally_db.apply_claimed

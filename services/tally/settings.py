@@ -1,0 +1,40 @@
+"""Configuration of the tally, read once at start-up (inside the results service with
+RESULTS_RUN_TALLY, or `ballotline tally run`).
+
+| variable                   | default        | meaning |
+|----------------------------|----------------|---------|
+| TALLY_BATCH_SIZE           | 500            | outbox rows per transaction |
+| TALLY_INTERVAL_MS          | 100            | idle wait between outbox polls |
+| TALLY_PUBLISH_INTERVAL_MS  | 250            | least time between two publications of an election |
+| TALLY_SWEEP_INTERVAL       | 1.0            | seconds between sweeps: status changes, Redis repair, lag gauge |
+| TALLY_RECOUNT_INTERVAL     | 60             | seconds between full recounts (0 = never) |
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.common.settings import ConfigError, Env
+
+
+@dataclass(frozen=True)
+class TallySettings:
+    batch_size: int = 500
+    interval: float = 0.1
+    publish_interval: float = 0.25
+    sweep_interval: float = 1.0
+    recount_interval: float = 60.0
+
+    @classmethod
+    def from_env(cls, env: Env) -> "TallySettings":
+        settings = cls(
+            batch_size=env.int("TALLY_BATCH_SIZE", 500),
+            interval=env.int("TALLY_INTERVAL_MS", 100) / 1000,
+            publish_interval=env.int("TALLY_PUBLISH_INTERVAL_MS", 250) / 1000,
+            sweep_interval=env.float("TALLY_SWEEP_INTERVAL", 1.0),
+            recount_interval=env.float("TALLY_RECOUNT_INTERVAL", 60.0),
+        )
+        if settings.batch_size < 1:
+            raise ConfigError("TALLY_BATCH_SIZE must be at least 1")
+        if settings.sweep_interval <= 0:
+            raise ConfigError("TALLY_SWEEP_INTERVAL must be positive")
+        return settings
