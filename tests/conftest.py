@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 
 from services.common.embedded import EmbeddedPostgres, EmbeddedRedis
 from services.common.migrate import migrate
+from tests.tally_keys import ENV as TALLY_ENV
 
 
 def _with_database(url: str, name: str) -> str:
@@ -94,7 +95,9 @@ def service_env(database_url, redis_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("BALLOTLINE_ENV", "development")
-    return {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    for name, value in TALLY_ENV.items():
+        monkeypatch.setenv(name, value)
+    return {"DATABASE_URL": database_url, "REDIS_URL": redis_url, **TALLY_ENV}
 
 
 async def _truncate_all(conn: asyncpg.Connection) -> None:

@@ -18,6 +18,7 @@ from services.results.app import load_settings as results_settings
 from services.vote.app import create_app as create_vote
 from services.vote.app import load_settings as vote_settings
 from tests.factories import create_election, definition
+from tests.tally_keys import ENV as TALLY_ENV
 
 VOTERS = [(f"voter-{i}", "p1" if i % 2 else "p2", f"+1555000{i:04d}", None) for i in range(1, 21)]
 SELECTIONS = {"mayor": ["bob"], "council": ["green", "gold"]}
@@ -26,7 +27,7 @@ SELECTIONS = {"mayor": ["bob"], "council": ["green", "gold"]}
 @pytest.fixture
 async def system(aiohttp_server, aiohttp_client, pool, redis, database_url, redis_url):
     await create_election(pool, definition("e2e"), VOTERS)
-    common = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "BALLOTLINE_ENV": "development"}
+    common = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "BALLOTLINE_ENV": "development", **TALLY_ENV}
     auth = await aiohttp_server(create_auth(auth_settings(Env({**common, "AUTH_SECRET_KEY": "a" * 40}))))
     vote = await aiohttp_client(create_vote(vote_settings(Env({
         **common,

@@ -14,6 +14,8 @@ import urllib.request
 import psutil
 import pytest
 
+from tests.tally_keys import ENV as TALLY_ENV
+
 pytestmark = pytest.mark.slow
 
 
@@ -59,6 +61,7 @@ def test_two_workers_share_the_port_report_metrics_together_and_stop_on_sigterm(
         "PORT": str(port),
         "LOG_LEVEL": "WARNING",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        **TALLY_ENV,
     }
     supervisor = subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", "results", "--workers", "2"], env=env)
     url = f"http://127.0.0.1:{port}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -16,7 +17,8 @@ from datetime import datetime, timedelta, timezone
 ELECTION = "bench-2026"
 
 
-async def prepare(database_url: str, redis_url: str, ballots: int) -> None:
+async def prepare(env: dict[str, str], ballots: int) -> None:
+    """`env`: DATABASE_URL, REDIS_URL and the tally key pair (TALLY_PRIVATE_KEY, TALLY_PUBLIC_KEY)."""
     import asyncpg
     import redis.asyncio as aioredis
 
@@ -24,6 +26,7 @@ async def prepare(database_url: str, redis_url: str, ballots: int) -> None:
     from services.common.election import Contest, ElectionDefinition, Option, Precinct
     from services.common.elections_db import insert_election
     from services.common.migrate import migrate
+    from services.common.settings import Env
     from services.tally.settings import TallySettings
     from services.tally.worker import TallyWorker
 
@@ -36,43 +39,56 @@ async def prepare(database_url: str, redis_url: str, ballots: int) -> None:
         ],
         precincts=[Precinct(f"p{i:02d}", f"Precinct {i}") for i in range(20)],
     )
+    database_url, redis_url = env["DATABASE_URL"], env["REDIS_URL"]
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     async with pool.acquire() as conn:
         await migrate(conn)
         async with conn.transaction():
             await insert_election(conn, definition)
             await conn.execute("UPDATE precincts SET eligible = 5000 WHERE election_id = $1", ELECTION)
+    sealer = sealer_from(env)
     for _ in range(ballots):
-        await cast_random(pool)
+        await cast_random(pool, sealer)
     catalog = ElectionCatalog(pool)
     await catalog.start()
     redis = aioredis.from_url(redis_url)
-    await TallyWorker(pool, redis, catalog, TallySettings()).drain()
+    await TallyWorker(pool, redis, catalog, TallySettings.from_env(Env(env))).drain()
     await catalog.stop()
     await redis.aclose()
     await pool.close()
 
 
-async def cast_random(pool) -> None:
-    selections = {"mayor": [f"m{random.randrange(6)}"], "council": random.sample([f"c{i}" for i in range(12)], 3)}
-    ballot_id = uuid.uuid4()
+def sealer_from(env: dict[str, str]):
+    from services.common.sealed_box import Sealer, load_public_key
+    from services.common.settings import Env
+
+    return Sealer(load_public_key(Env(env), "TALLY_PUBLIC_KEY"))
+
+
+async def cast_random(pool, sealer) -> None:
+    """A ballot as the vote service writes it: a participation row and a sealed outbox message."""
+    from services.common import outbox
+
+    selections = {"mayor": [f"m{random.randrange(6)}"], "council": sorted(random.sample([f"c{i}" for i in range(12)], 3))}
+    message = outbox.CastMessage(str(uuid.uuid4()), uuid.uuid4().hex, f"p{random.randrange(20):02d}",
+                                 json.dumps(selections, sort_keys=True, separators=(",", ":")))
+    sealed = sealer.batch().seal(outbox.encode(message, 1024), ELECTION.encode())
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
-            "INSERT INTO ballots (ballot_id, receipt_id, election_id, precinct_id, selections, recorded_at)"
-            " VALUES ($1, $2, $3, $4, $5::jsonb, date_trunc('minute', now()))",
-            ballot_id, uuid.uuid4().hex, ELECTION, f"p{random.randrange(20):02d}", json.dumps(selections),
-        )
-        await conn.execute("INSERT INTO tally_outbox (election_id, ballot_id, delta) VALUES ($1, $2, 1)", ELECTION, ballot_id)
+            "INSERT INTO participation (election_id, voter, last_recorded_at, sealed_ballot)"
+            " VALUES ($1, $2, date_trunc('minute', now()), '\\x00')", ELECTION, uuid.uuid4().hex)
+        await conn.execute("INSERT INTO tally_outbox (election_id, sealed) VALUES ($1, $2)", ELECTION, sealed)
 
 
 async def cast_every_second(database_url: str, seconds: float) -> None:
     import asyncpg
 
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    sealer = sealer_from(dict(os.environ))
     try:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            await cast_random(pool)
+            await cast_random(pool, sealer)
             await asyncio.sleep(1.0)
     finally:
         await pool.close()

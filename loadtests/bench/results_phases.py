@@ -107,7 +107,8 @@ def streams(args, env: dict) -> dict:
         connected = json.loads(clients.stdout.readline())
         time.sleep(3)  # let the last connections settle
         cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
-        casting = subprocess.Popen(_module("results_election") + [env["DATABASE_URL"], str(args.sse_seconds)], cwd=ROOT)
+        casting = subprocess.Popen(_module("results_election") + [env["DATABASE_URL"], str(args.sse_seconds)], cwd=ROOT,
+                                   env=env)
         time.sleep(10)
         window = {
             "connected": connected["connected"],

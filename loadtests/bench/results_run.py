@@ -12,16 +12,17 @@ from pathlib import Path
 from .output import now_iso, write_results
 from .results_election import prepare
 from .results_phases import compare, streams
-from .stack import embedded_stack
+from .stack import embedded_stack, tally_env
 
 
 def main(args) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-results-"))
     try:
         with embedded_stack(tmp) as (database_url, redis_url):
-            env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": args.log_level}
+            env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": args.log_level,
+                   **tally_env()}
             env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-            asyncio.run(prepare(env["DATABASE_URL"], env["REDIS_URL"], 1000))
+            asyncio.run(prepare(env, 1000))
             report = {
                 "at": now_iso(),
                 "cpus": os.cpu_count(),

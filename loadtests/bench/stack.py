@@ -78,3 +78,11 @@ def embedded_stack(tmp: Path) -> Iterator[tuple[str, str]]:
     finally:
         redis.stop()
         postgres.stop()
+
+
+def tally_env() -> dict[str, str]:
+    """A fresh tally key pair for one benchmark run, as the services read it."""
+    from services.common.sealed_box import generate_pem
+
+    private, public = generate_pem()
+    return {"TALLY_PRIVATE_KEY": private.decode(), "TALLY_PUBLIC_KEY": public.decode()}

@@ -9,8 +9,10 @@ from datetime import datetime, timezone
 
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from services.common.elections_db import load_elections
+from services.common.sealed_box import Sealer
 from services.vote.preparing import BallotPreparer
 from services.vote.receipts import ReceiptSigner
 from services.vote.sealing import Keyring
@@ -46,7 +48,7 @@ async def direct_phase(label: str, ctx: dict, n: int, batch: int, concurrency: i
         fp = keyring.request_fingerprint("POST", PATH, BODY)
         claims = Claims(voter, "bench", f"p{i % 20:02d}")
         items.append(preparer.prepare(election, claims, scope, fp, SELECTIONS, datetime.now(timezone.utc)))
-    store = BallotStore(pool, keyring)
+    store = BallotStore(pool, keyring, Sealer(X25519PrivateKey.generate().public_key()))
     chunks = iter([items[i:i + batch] for i in range(0, n, batch)])
 
     async def writer() -> None:

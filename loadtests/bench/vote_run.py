@@ -17,7 +17,7 @@ from services.common.migrate import migrate
 
 from .cpu import Postgres
 from .output import machine, now_iso, write_results
-from .stack import fresh_database
+from .stack import fresh_database, tally_env
 from .vote_ballot import SECRET, definition
 from .vote_direct import direct_phase
 from .vote_http import http_phase
@@ -49,7 +49,7 @@ async def run(url: str, redis_url: str, args, tmp: Path) -> dict:
                 aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session):
         env = {"DATABASE_URL": url, "REDIS_URL": redis_url, "VOTE_JWKS_URL": jwks_url,
                "VOTE_SECRET_KEY": SECRET, "VOTE_SIGNING_KEY": pem, "LOG_LEVEL": "WARNING",
-               "BALLOTLINE_ENV": "development"}
+               "BALLOTLINE_ENV": "development", **tally_env()}
         phases["http"] = await http_phase("http", env, args, ctx, session, n=args.ballots)
         phases["http_per_request"] = await http_phase(
             "http_per_request", env | {"VOTE_BATCH_MAX": "1", "VOTE_BATCH_FLUSHERS": "8", "VOTE_BATCH_WAIT_MS": "0"},

@@ -55,6 +55,7 @@ async def run_worker(args: argparse.Namespace) -> int:
     env = Env()
     configure_logging("tally", env.str("LOG_LEVEL", "INFO").upper())
     settings = TallySettings.from_env(env)
+    settings.require_keys()
     pool = await create_pool(database_url(), min_size=1, max_size=4, name="ballotline-tally")
     redis = aioredis.from_url(_redis_url(), socket_timeout=5, socket_connect_timeout=5)
     catalog = ElectionCatalog(pool)

@@ -131,7 +131,10 @@ async def get_receipt(request: web.Request) -> web.Response:
         async with slots:
             status = await receipt_status(request.app[PG], election.election_id, receipt_id)
     if status is None:
-        raise NotFound("no such receipt in this election", code="receipt_not_found")
+        raise NotFound(
+            "no such receipt in this election; a ballot cast in the last few seconds may not be counted yet: retry shortly",
+            code="receipt_not_found",
+        )
     body = public._encoder.encode({"receipt_id": receipt_id, "status": status})
     return web.Response(body=body, headers={"Content-Type": JSON, "Cache-Control": "no-store"})
 

@@ -46,10 +46,13 @@ def load_settings(env: Env) -> ResultsSettings:
     sie = env.int("RESULTS_CACHE_SIE", 60)
     if min(max_age, swr, sie) < 0:
         raise ConfigError("RESULTS_CACHE_* must not be negative")
+    tally, run_tally = TallySettings.from_env(env), env.bool("RESULTS_RUN_TALLY", True)
+    if run_tally:
+        tally.require_keys()
     return ResultsSettings(
         common=CommonSettings.from_env(env, default_port=DEFAULT_PORT),
-        tally=TallySettings.from_env(env),
-        run_tally=env.bool("RESULTS_RUN_TALLY", True),
+        tally=tally,
+        run_tally=run_tally,
         cache_control=f"public, max-age={max_age}, stale-while-revalidate={swr}, stale-if-error={sie}",
         poll_interval=env.float("RESULTS_POLL_INTERVAL", 1.0),
         heartbeat=env.float("RESULTS_STREAM_HEARTBEAT", 15.0),

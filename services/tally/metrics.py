@@ -27,3 +27,8 @@ RECOUNTS = Counter("ballotline_tally_recounts_total", "Full recounts compared wi
 RECOUNT_MISMATCHES = Counter(
     "ballotline_tally_recount_mismatches_total", "Full recounts that disagreed with the incremental counts."
 )
+HELD_ELECTIONS = Gauge(
+    "ballotline_tally_held_elections",
+    "Elections whose outbox the tally cannot open (wrong or missing tally key): nothing of them is counted.",
+    multiprocess_mode="max",
+)

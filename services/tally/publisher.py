@@ -87,6 +87,10 @@ async def _publish_locked(conn: asyncpg.Connection, election: Election, now: dat
     if not changed:
         return None
     problems = violations(built[TOTAL], definition, previous_version=head.version if head else None)
+    voted = built[TOTAL]["turnout"]["voted"]
+    voters = await tally_db.voters_with_ballot(conn, eid, at_least=voted)
+    if voted > voters:  # a voter counted twice (two halves of a re-vote apart), or a ballot without a voter
+        problems.append(f"turnout voted {voted} exceeds the {voters} voters who have a ballot")
     for scope, snap in built.items():
         if scope != TOTAL:
             problems += [f"precinct {scope}: {p}" for p in violations(snap, definition)]

@@ -1,16 +1,13 @@
 """The full recount: counts recomputed from the ballots table, compared with the
 incremental counts. A mismatch is reported (alert + metric), never corrected.
 
-What must hold, at any one instant: every live ballot (not superseded, not annulled) is
-either counted or has its +1 still pending in the outbox, and every dead one has been
-subtracted or has its -1 pending. So
+The tally writes ballot rows and changes the counts in the same transaction (the outbox
+is sealed: pending messages are not ballots yet), so at any one instant
 
-    incremental counts  ==  recount of live ballots  −  sum of pending outbox deltas
+    incremental counts  ==  recount of the live ballots (not superseded, not annulled)
 
-Both sides are read in one REPEATABLE READ transaction (one MVCC snapshot): the vote
-service changes ballots and outbox together and the worker moves rows from the outbox to
-the counts together, so the equation holds at every committed state, even while votes
-and batches keep committing.
+Both sides are read in one REPEATABLE READ transaction (one MVCC snapshot), so the
+equation holds at every committed state, even while votes and batches keep committing.
 """
 from __future__ import annotations
 
@@ -26,10 +23,9 @@ from .tally_db import read_tally
 log = logging.getLogger(__name__)
 
 _LIVE = ("ballots b", "b.election_id = $1 AND NOT b.superseded AND NOT b.annulled", "1")
-_PENDING = ("tally_outbox t JOIN ballots b ON b.ballot_id = t.ballot_id", "b.election_id = $1", "t.delta")
 
 
-async def _aggregate(conn: asyncpg.Connection, election_id: str, source: tuple[str, str, str]) -> Tally:
+async def _aggregate(conn: asyncpg.Connection, election_id: str, source: tuple[str, str, str] = _LIVE) -> Tally:
     frm, where, weight = source
     tally = Tally()
     lateral = f"{frm} CROSS JOIN LATERAL jsonb_each(b.selections) s"
@@ -70,13 +66,10 @@ class Recount:
 
 async def recount(pool: asyncpg.Pool, election_id: str) -> Recount:
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        live = await _aggregate(conn, election_id, _LIVE)
-        pending = await _aggregate(conn, election_id, _PENDING)
+        live = await _aggregate(conn, election_id)
         counted = await read_tally(conn, election_id)
-        pending_rows = await conn.fetchval(
-            "SELECT count(*) FROM tally_outbox t JOIN ballots b USING (ballot_id) WHERE b.election_id = $1", election_id
-        )
-    return Recount(election_id, sum(live.voted.values()), pending_rows, differences(live.minus(pending), counted))
+        pending_rows = await conn.fetchval("SELECT count(*) FROM tally_outbox WHERE election_id = $1", election_id)
+    return Recount(election_id, sum(live.voted.values()), pending_rows, differences(live, counted))
 
 
 async def recount_and_alert(pool: asyncpg.Pool, election_id: str) -> Recount:

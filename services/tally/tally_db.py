@@ -1,45 +1,69 @@
-"""Postgres side of the tally: apply a batch of outbox rows exactly once, read counts.
+"""Postgres side of the tally: apply a batch of sealed outbox messages exactly once, read
+counts.
 
-`apply_batch` claims outbox rows, adds their deltas to the counts and deletes them in ONE
-transaction: a worker killed at any point either committed all of it or none of it.
-- `FOR UPDATE SKIP LOCKED` lets several workers claim disjoint batches.
-- A row is claimable only when no earlier row of the same ballot is pending, so a
-  ballot's -1 (re-vote, annulment) is never applied before its +1 — committed counts
-  are never negative, whichever worker is faster.
-- The claimed ballots' rows are rewritten (see `restamped`) to unlink them from the
-  participation rows written in the same vote transaction.
-- Count rows are upserted in sorted key order, table by table, so two workers lock rows
-  in one global order and cannot deadlock (a deadlock would still only roll back).
+`apply_batch` takes the oldest outbox rows, opens them, writes the plaintext ballot rows,
+marks the ballots they supersede or annul, adds the deltas to the counts and deletes the
+rows — in ONE transaction: a worker killed at any point either committed all of it or
+none of it. So a re-vote (one message: the new ballot and the one it replaces) is never
+half applied, and no snapshot can show both ballots.
+- One applier at a time (a transaction-level advisory lock; other workers skip their
+  turn), rows taken in outbox_id order: a message is never applied before one it depends
+  on (a re-vote's message is inserted after the earlier ballot's message committed, so
+  whenever it is visible, so is the earlier one, with a smaller id).
+- Ballot rows are inserted in random order, with no time, in a transaction of the
+  tally's own: nothing links them to the vote transactions (ARCHITECTURE.md "Secrecy,
+  deeper").
+- A row that cannot be opened (unknown key, tampered) is left in the outbox and its
+  election is held back (no later message of it is applied, they may depend on it); the
+  other elections go on. The error is logged and counted until an operator fixes the keys.
+- Count rows are upserted in sorted key order, table by table.
 """
 from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
 
 import asyncpg
 import msgspec
 
+from services.common import outbox
+from services.common.sealed_box import Opener, SealError
+
+from .batch import plan
 from .counts import Tally
 
+log = logging.getLogger(__name__)
 _selections = msgspec.json.Decoder(dict[str, list[str]])
+_shuffle = random.SystemRandom().shuffle
+APPLY_LOCK = 0x74616C6C  # "tall": one applier at a time, across processes
 
-CLAIM = """
-WITH claimed AS (
-    DELETE FROM tally_outbox WHERE outbox_id IN (
-        SELECT o.outbox_id FROM tally_outbox o
-        WHERE NOT EXISTS (
-            SELECT 1 FROM tally_outbox e WHERE e.ballot_id = o.ballot_id AND e.outbox_id < o.outbox_id)
-        ORDER BY o.outbox_id
-        LIMIT $1
-        FOR UPDATE SKIP LOCKED)
-    RETURNING ballot_id, delta),
-restamped AS (
-    -- Ballot secrecy: a ballot row inserted with its voter's participation row shares
-    -- that transaction's id (xmin), which SQL can read. Rewriting the row here gives it
-    -- the tally's transaction id, shared by every ballot of the batch, so the link is
-    -- gone once a ballot is tallied (the old row version is invisible, then vacuumed).
-    UPDATE ballots b SET annulled = b.annulled FROM claimed c WHERE b.ballot_id = c.ballot_id
-    RETURNING b.ballot_id, b.election_id, b.precinct_id, b.selections)
-SELECT r.election_id, r.precinct_id, r.selections::text AS selections, c.delta
-FROM claimed c JOIN restamped r ON r.ballot_id = c.ballot_id
+_CLAIM = """
+SELECT outbox_id, election_id, sealed FROM tally_outbox
+WHERE NOT (election_id = ANY($2::text[]))
+ORDER BY outbox_id LIMIT $1
 """
+_INSERT_BALLOTS = """
+INSERT INTO ballots (ballot_id, receipt_id, election_id, precinct_id, selections, superseded, annulled)
+SELECT b::uuid, r, e, p, s::jsonb, x, a
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::bool[]) AS u(b, r, e, p, s, x, a)
+"""
+_SUPERSEDE = """
+UPDATE ballots SET superseded = true WHERE ballot_id = ANY($1::text[]::uuid[]) AND NOT superseded
+RETURNING election_id, precinct_id, selections::text AS selections, NOT annulled AS was_live
+"""
+_ANNUL = """
+UPDATE ballots SET annulled = true WHERE ballot_id = ANY($1::text[]::uuid[]) AND NOT annulled
+RETURNING election_id, precinct_id, selections::text AS selections, NOT superseded AS was_live
+"""
+
+
+@dataclass
+class Applied:
+    rows: int = 0
+    elections: set[str] = field(default_factory=set)
+    held: dict[str, str] = field(default_factory=dict)  # election_id -> why it is held back
+
 
 _UPSERT_VOTES = """
 INSERT INTO tally_votes (election_id, precinct_id, contest_id, option_id, votes)
@@ -61,15 +85,6 @@ ON CONFLICT (election_id, precinct_id) DO UPDATE SET voted = tally_precincts.vot
 """
 
 
-def deltas_of(rows) -> dict[str, Tally]:
-    """The rows' deltas per election: each row is (election_id, precinct_id, selections, delta)."""
-    out: dict[str, Tally] = {}
-    for row in rows:
-        selections = _selections.decode(row["selections"])
-        out.setdefault(row["election_id"], Tally()).add_ballot(row["precinct_id"], selections, row["delta"])
-    return out
-
-
 async def apply_claimed(conn: asyncpg.Connection, deltas: dict[str, Tally]) -> None:
     """Add the deltas to the counts (inside the caller's transaction), in sorted key order."""
     votes = sorted((e, *k, n) for e, t in deltas.items() for k, n in t.votes.items())
@@ -84,13 +99,58 @@ async def apply_claimed(conn: asyncpg.Connection, deltas: dict[str, Tally]) -> N
         await conn.execute(_UPSERT_PRECINCTS, *map(list, zip(*precincts)))
 
 
-async def apply_batch(pool: asyncpg.Pool, limit: int) -> tuple[int, set[str]]:
-    """Apply up to `limit` outbox rows; return how many and which elections changed."""
+async def apply_batch(pool: asyncpg.Pool, limit: int, opener: Opener, held: frozenset[str] = frozenset()) -> Applied:
+    """Apply up to `limit` outbox rows of elections not `held`."""
+    result = Applied()
     async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(CLAIM, limit)
-        deltas = deltas_of(rows)
+        if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", APPLY_LOCK):
+            return result  # another worker is applying; its batch includes these rows
+        messages, applied_ids = [], []
+        for row in await conn.fetch(_CLAIM, limit, sorted(held)):
+            election_id = row["election_id"]
+            if election_id in result.held:
+                continue
+            try:
+                message = outbox.decode(opener.open(bytes(row["sealed"]), election_id.encode()))
+            except (SealError, outbox.MalformedMessage) as exc:
+                result.held[election_id] = f"outbox row {row['outbox_id']}: {exc}"
+                continue
+            messages.append((election_id, message))
+            applied_ids.append(row["outbox_id"])
+        if not applied_ids:
+            return result
+        await conn.execute("DELETE FROM tally_outbox WHERE outbox_id = ANY($1::bigint[])", applied_ids)
+        deltas = await _write_ballots(conn, plan(messages))
         await apply_claimed(conn, deltas)
-    return len(rows), set(deltas)
+    result.rows, result.elections = len(applied_ids), {e for e, _ in messages}
+    return result
+
+
+async def _write_ballots(conn: asyncpg.Connection, batch) -> dict[str, Tally]:
+    deltas: dict[str, Tally] = {}
+
+    def add(election_id: str, precinct_id: str, selections: str, delta: int) -> None:
+        deltas.setdefault(election_id, Tally()).add_ballot(precinct_id, _selections.decode(selections), delta)
+
+    for ids, statement in ((batch.supersede, _SUPERSEDE), (batch.annul, _ANNUL)):
+        if ids:
+            for r in await conn.fetch(statement, ids):
+                if r["was_live"]:
+                    add(r["election_id"], r["precinct_id"], r["selections"], -1)
+    rows = list(batch.new.items())
+    _shuffle(rows)  # physical order says nothing about arrival order
+    if rows:
+        columns = [
+            [b for b, _ in rows],
+            *([getattr(n, f) for _, n in rows] for f in ("receipt_id", "election_id", "precinct_id", "selections")),
+            [n.superseded for _, n in rows],
+            [n.annulled for _, n in rows],
+        ]
+        await conn.execute(_INSERT_BALLOTS, *columns)
+    for _, new in rows:
+        if new.live:
+            add(new.election_id, new.precinct_id, new.selections, 1)
+    return deltas
 
 
 async def read_tally(conn: asyncpg.Connection, election_id: str) -> Tally:
@@ -117,6 +177,14 @@ async def read_tally(conn: asyncpg.Connection, election_id: str) -> Tally:
 async def read_eligible(conn: asyncpg.Connection, election_id: str) -> dict[str, int]:
     rows = await conn.fetch("SELECT precinct_id, eligible FROM precincts WHERE election_id = $1", election_id)
     return {r[0]: r[1] for r in rows}
+
+
+async def voters_with_ballot(conn: asyncpg.Connection, election_id: str, *, at_least: int) -> int:
+    """How many voters have a ballot (participation rows), counted up to `at_least` only:
+    the publisher needs to know that turnout does not exceed it, not the exact figure."""
+    return await conn.fetchval(
+        "SELECT count(*) FROM (SELECT 1 FROM participation WHERE election_id = $1 LIMIT $2) p", election_id, at_least
+    )
 
 
 async def pending_rows(conn: asyncpg.Connection) -> int:

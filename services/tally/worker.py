@@ -23,10 +23,12 @@ import redis.asyncio as aioredis
 from services.common.catalog import ElectionCatalog
 from services.common.election import Election
 from services.common.elections_db import load_election
+from services.common.sealed_box import Opener
 from services.common.tasks import cancel_all
 
 from . import redis_store, snapshots_db, tally_db
 from .metrics import (
+    HELD_ELECTIONS,
     OUTBOX_PENDING,
     TALLY_BATCH_SIZE,
     TALLY_BATCHES,
@@ -46,16 +48,29 @@ class TallyWorker:
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
+        settings.require_keys()
+        self._opener = Opener(list(settings.keys))
+        # Elections whose next outbox row cannot be opened: held back until a restart
+        # with the right keys (their later rows may depend on it).
+        self.held: dict[str, str] = {}
 
     async def apply_once(self) -> int:
-        applied, elections = await tally_db.apply_batch(self.pool, self.settings.batch_size)
-        if applied:
+        result = await tally_db.apply_batch(self.pool, self.settings.batch_size, self._opener, frozenset(self.held))
+        for election_id, why in result.held.items():
+            log.error(
+                "ALERT: the tally cannot open the outbox of %s and holds it back: %s",
+                election_id, why, extra={"election_id": election_id, "alert": "outbox_unreadable"},
+            )
+        if result.held:
+            self.held.update(result.held)
+            HELD_ELECTIONS.set(len(self.held))
+        if result.rows:
             TALLY_BATCHES.inc()
-            TALLY_ROWS.inc(applied)
-            TALLY_BATCH_SIZE.observe(applied)
-            self._dirty |= elections
+            TALLY_ROWS.inc(result.rows)
+            TALLY_BATCH_SIZE.observe(result.rows)
+            self._dirty |= result.elections
             self._wake.set()
-        return applied
+        return result.rows
 
     async def publish_dirty(self) -> None:
         dirty, self._dirty = self._dirty, set()

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from services.common.catalog import CATALOG, catalog_context
 from services.common.openapi import serve_openapi
+from services.common.sealed_box import Sealer
 from services.common.settings import Env
 from services.common.storage import PG, pg_context
 from services.common.web import HEALTH, base_app
@@ -57,7 +58,7 @@ async def _vote_context(app: web.Application) -> AsyncIterator[None]:
     keys = KeySet(settings.jwks_url, refresh=settings.jwks_refresh_seconds, min_refetch=settings.jwks_min_refetch_seconds)
     await keys.start()
     app[HEALTH].checks["token_keys"] = keys.check_ready
-    store = BallotStore(app[PG], keyring)
+    store = BallotStore(app[PG], keyring, Sealer(settings.tally_public_key))
     batcher = Batcher(
         store.write,
         max_batch=settings.batch_max,

@@ -21,7 +21,7 @@ from services.common.problems import BadRequest
 from . import errors, metrics
 from .batcher import Batcher
 from .idempotency import InFlight, check_key
-from .model import AlreadyVoted, KeyReused, Outcome, Replay, Written
+from .model import AlreadyVoted, Closed, KeyReused, Outcome, Replay, Unreadable, Written
 from .preparing import BallotPreparer, rfc3339
 from .schemas import (
     MineResponse,
@@ -114,6 +114,14 @@ class VoteService:
             raise errors.IdempotencyKeyReused("this Idempotency-Key was used for a different request")
         if isinstance(outcome, AlreadyVoted):
             raise errors.AlreadyVoted("a ballot was already cast in your name; this election does not allow re-voting")
+        if isinstance(outcome, Closed):
+            raise errors.ElectionNotOpen("the election closed before your ballot could be recorded; it was not counted")
+        if isinstance(outcome, Unreadable):
+            log.error("a participation row cannot be opened with VOTE_SECRET_KEY", extra={"election_id": election_id})
+            raise errors.ParticipationUnreadable(
+                "your earlier ballot's record cannot be read by this server, so a new ballot cannot replace it;"
+                " nothing was recorded — please tell the election's operator"
+            )
         raise AssertionError(f"unexpected outcome {outcome!r}")
 
     async def mine(self, election_id: str, authorization: str | None) -> MineResponse:

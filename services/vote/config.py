@@ -5,7 +5,9 @@ import logging
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from services.common.sealed_box import load_public_key
 from services.common.settings import CommonSettings, ConfigError, Env, Secret
 from services.common.signing_keys import load_private_key
 
@@ -18,6 +20,7 @@ class VoteSettings:
     common: CommonSettings
     secret_key: Secret | None  # None: development, an ephemeral secret is generated
     signing_key: Ed25519PrivateKey | None  # None: development, an ephemeral key is generated
+    tally_public_key: X25519PublicKey  # ballots are sealed to it; only the tally can open them
     jwks_url: str
     token_issuer: str
     jwks_refresh_seconds: float
@@ -45,10 +48,14 @@ def load_settings(env: Env, *, default_port: int = 8002) -> VoteSettings:
         raise ConfigError("VOTE_SECRET_KEY and VOTE_SIGNING_KEY_FILE (or VOTE_SIGNING_KEY) are required in production")
     if secret_key and len(secret_key.reveal()) < 32:
         raise ConfigError("VOTE_SECRET_KEY must be at least 32 characters")
+    tally_public_key = load_public_key(env, "TALLY_PUBLIC_KEY")
+    if tally_public_key is None:  # in every mode: an ephemeral key would make ballots nobody can count
+        raise ConfigError("TALLY_PUBLIC_KEY_FILE (or TALLY_PUBLIC_KEY) is required: ballots are sealed to the tally key")
     return VoteSettings(
         common=common,
         secret_key=secret_key,
         signing_key=signing_key,
+        tally_public_key=tally_public_key,
         jwks_url=env.str("VOTE_JWKS_URL", DEFAULT_JWKS_URL),
         token_issuer=env.str("VOTE_TOKEN_ISSUER", "ballotline-auth"),
         jwks_refresh_seconds=_positive("VOTE_JWKS_REFRESH_SECONDS", env.float("VOTE_JWKS_REFRESH_SECONDS", 300.0)),

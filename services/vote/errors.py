@@ -12,7 +12,9 @@
      ├── InvalidBallot          422 invalid_ballot
      ├── IdempotencyKeyReused   422 idempotency_key_reused
      ├── Overloaded             503 overloaded + Retry-After (nothing written)
-     └── KeysUnavailable / StorageUnavailable  503 + Retry-After
+     ├── KeysUnavailable / StorageUnavailable  503 + Retry-After
+     └── ParticipationUnreadable  500 participation_unreadable (this voter's record
+                                  cannot be opened with the server's key; nothing written)
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from services.common.problems import (
     Conflict,
     Forbidden,
     NotFound,
+    Problem,
     Unauthorized,
     Unavailable,
     Unprocessable,
@@ -79,3 +82,8 @@ class KeysUnavailable(Unavailable):
 
 class StorageUnavailable(Unavailable):
     code = "storage_unavailable"
+
+
+class ParticipationUnreadable(Problem):
+    status = 500
+    code = "participation_unreadable"

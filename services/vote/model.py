@@ -26,8 +26,9 @@ class PendingBallot(msgspec.Struct, frozen=True, kw_only=True):
     ballot_id: str
     receipt_id: str
     selections: str  # canonical JSON
-    recorded_at: datetime  # truncated to the minute
-    sealed_ref: bytes  # participation's sealed (ballot_id, receipt)
+    message_size: int  # every outbox message of the election is padded to this size
+    recorded_at: datetime  # truncated to the minute (participation and receipt only)
+    sealed_ref: bytes  # participation's sealed (ballot_id, receipt, how and when cast)
     response_body: bytes  # the 201 body, returned now and replayed later
     sealed_response: bytes
 
@@ -55,4 +56,16 @@ class AlreadyVoted:
     """The voter has a ballot and the election does not allow re-voting."""
 
 
-Outcome = Written | Replay | KeyReused | AlreadyVoted
+@dataclass(frozen=True)
+class Closed:
+    """The election stopped accepting ballots before this one could commit."""
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """The voter's participation row cannot be opened with this server's key (a
+    VOTE_SECRET_KEY changed under a running election): this ballot is refused, the
+    others of its batch are not."""
+
+
+Outcome = Written | Replay | KeyReused | AlreadyVoted | Closed | Unreadable

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
 from services.common.election import Election
+from services.common.outbox import padded_size
 
 from .model import PendingBallot
 from .receipts import ReceiptSigner, canonical_selections, fingerprint
@@ -45,6 +46,17 @@ def random_uuid4() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+_sizes: dict[str, tuple[object, int]] = {}
+
+
+def _message_size(election: Election) -> int:
+    """padded_size of the election's definition, computed once per definition object."""
+    cached = _sizes.get(election.election_id)
+    if cached is None or cached[0] is not election.definition:
+        cached = _sizes[election.election_id] = (election.definition, padded_size(election.definition))
+    return cached[1]
+
+
 class BallotPreparer:
     def __init__(self, keyring: Keyring, signer: ReceiptSigner) -> None:
         self._keys = keyring
@@ -67,7 +79,8 @@ class BallotPreparer:
             receipt_id, election.election_id, _minute_rfc3339(recorded_at), fingerprint(ballot_id, receipt_id, canonical)
         )
         body = encoder.encode(CastResponse(receipt))
-        ref = encoder.encode(SealedBallotRef(ballot_id, receipt))
+        cast_at = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ref = encoder.encode(SealedBallotRef(ballot_id, receipt, list(claims.amr), cast_at))
         return PendingBallot(
             election_id=election.election_id,
             voter=claims.voter,
@@ -79,6 +92,7 @@ class BallotPreparer:
             ballot_id=ballot_id,
             receipt_id=receipt_id,
             selections=canonical,
+            message_size=_message_size(election),
             recorded_at=recorded_at,
             sealed_ref=self._keys.seal_participation(election.election_id, claims.voter, ref),
             response_body=body,

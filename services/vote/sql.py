@@ -34,20 +34,16 @@ SET ballots_cast = p.ballots_cast + 1, last_recorded_at = t.r, sealed_ballot = t
 FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bytea[]) AS t(e, v, r, s)
 WHERE p.election_id = t.e AND p.voter = t.v
 """
-SUPERSEDE_BALLOTS = """
-UPDATE ballots SET superseded = true
-WHERE ballot_id = ANY($1::text[]::uuid[]) AND NOT superseded
-RETURNING election_id, ballot_id, annulled
-"""
-BALLOT_FIELDS = ("ballot_id", "receipt_id", "election_id", "precinct_id", "selections", "recorded_at")
-INSERT_BALLOTS = """
-INSERT INTO ballots (ballot_id, receipt_id, election_id, precinct_id, selections, recorded_at)
-SELECT b::uuid, r, e, p, s::jsonb, t
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) AS u(b, r, e, p, s, t)
-"""
 INSERT_OUTBOX = """
-INSERT INTO tally_outbox (election_id, ballot_id, delta)
-SELECT e, b::uuid, d FROM unnest($1::text[], $2::text[], $3::smallint[]) AS t(e, b, d)
+INSERT INTO tally_outbox (election_id, sealed) SELECT * FROM unnest($1::text[], $2::bytea[])
+"""
+# Just before COMMIT: which of the batch's elections still accept ballots, by the database's
+# clock. FOR SHARE makes an operator's change of the times (close, extend) wait for the
+# batches in flight, and the batches after it see the new times.
+STILL_OPEN = """
+SELECT election_id, opens_at <= clock_timestamp() AND clock_timestamp() < closes_at AS open
+FROM elections WHERE election_id = ANY($1::text[])
+FOR SHARE
 """
 READ_PARTICIPATION = """
 SELECT ballots_cast, last_recorded_at, sealed_ballot FROM participation WHERE election_id = $1 AND voter = $2

@@ -1,9 +1,15 @@
 """The Postgres adapter: one transaction per batch of ballots (ARCHITECTURE.md "The
 write path"), plus the reads the use cases need.
 
+A batch writes idempotency keys, participation rows and, per ballot, ONE outbox message
+sealed to the tally key: the new ballot and the earlier ballot it supersedes, together
+(services/common/outbox.py). No ballot row, no choice in clear: nothing this transaction
+writes — rows, their transaction id, WAL records — links the voter to a choice.
+
 Lock order, the same in every transaction so that concurrent batches (other flushers,
 other processes) cannot deadlock: idempotency scopes sorted, then participation rows
-sorted by (election, voter). Ballots and outbox rows go in in random order (secrecy).
+sorted by (election, voter), then the elections' rows (FOR SHARE) just before COMMIT.
+Outbox rows go in in random order.
 """
 from __future__ import annotations
 
@@ -11,10 +17,14 @@ import random
 from collections.abc import Sequence
 
 import asyncpg
+from cryptography.exceptions import InvalidTag
+
+from services.common import outbox
+from services.common.sealed_box import Sealer
 
 from . import sql
 from .batcher import DEFER
-from .model import AlreadyVoted, KeyReused, Outcome, PendingBallot, Replay, Written
+from .model import AlreadyVoted, Closed, KeyReused, Outcome, PendingBallot, Replay, Unreadable, Written
 from .schemas import sealed_ref_decoder
 from .sealing import Keyring
 
@@ -22,10 +32,19 @@ _shuffle = random.SystemRandom().shuffle
 _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 
+class _Closed(Exception):
+    """Raised before COMMIT when an election of the batch stopped accepting ballots."""
+
+    def __init__(self, elections: set[str]) -> None:
+        super().__init__(", ".join(sorted(elections)))
+        self.elections = elections
+
+
 class BallotStore:
-    def __init__(self, pool: asyncpg.Pool, keyring: Keyring) -> None:
+    def __init__(self, pool: asyncpg.Pool, keyring: Keyring, sealer: Sealer) -> None:
         self._pool = pool
         self._keys = keyring
+        self._sealer = sealer
 
     async def write(self, items: Sequence[PendingBallot]) -> list[Outcome | object]:
         outcomes: list[Outcome | object] = [DEFER] * len(items)
@@ -35,15 +54,27 @@ class BallotStore:
             if (item.election_id, item.voter) not in voters:
                 voters.add((item.election_id, item.voter))
                 batch.append(i)
-        for attempt in range(3):
+        closed: set[str] = set()
+        attempt = 0
+        while True:
+            live = [i for i in batch if items[i].election_id not in closed]
+            if not live:
+                written: list[Outcome | object] = []
+                break
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
-                    written = await self._write(conn, [items[i] for i in batch])
+                    written = await self._write(conn, [items[i] for i in live])
                 break
+            except _Closed as change:  # rolled back; write the others again without them
+                closed |= change.elections
             except _RETRYABLE:
-                if attempt == 2:
+                attempt += 1
+                if attempt == 3:
                     raise
-        for i, outcome in zip(batch, written):
+        for i in batch:
+            if items[i].election_id in closed:
+                outcomes[i] = Closed()
+        for i, outcome in zip(live, written):
             outcomes[i] = outcome
         return outcomes
 
@@ -60,24 +91,34 @@ class BallotStore:
             rows = await conn.fetch(sql.INSERT_PARTICIPATION, *_columns(items, fresh, sql.PARTICIPATION_FIELDS))
             firsts = {tuple(r) for r in rows}
         again = [i for i in fresh if (items[i].election_id, items[i].voter) not in firsts]
-        refused = [i for i in again if not items[i].revoting]
-        if refused:
-            await conn.execute(sql.RELEASE_KEYS, *_columns(items, refused, ("election_id", "scope")))
-            outcomes.update((i, AlreadyVoted()) for i in refused)
-        outbox = []
+        outcomes.update((i, AlreadyVoted()) for i in again if not items[i].revoting)
         revotes = [i for i in again if items[i].revoting]
-        if revotes:
-            outbox += await self._supersede(conn, items, revotes)
+        earlier = await self._supersede(conn, items, revotes, outcomes) if revotes else {}
+        released = [i for i in again if i in outcomes]
+        if released:
+            await conn.execute(sql.RELEASE_KEYS, *_columns(items, released, ("election_id", "scope")))
         winners = [i for i in fresh if i not in outcomes]
-        _shuffle(winners)
         if winners:
-            await conn.execute(sql.INSERT_BALLOTS, *_columns(items, winners, sql.BALLOT_FIELDS))
-        outbox += [(items[i].election_id, items[i].ballot_id, 1) for i in winners]
-        if outbox:
-            _shuffle(outbox)
-            await conn.execute(sql.INSERT_OUTBOX, *map(list, zip(*outbox)))
-        outcomes.update((i, Written()) for i in winners)
+            await conn.execute(sql.INSERT_OUTBOX, *self._sealed_messages(items, winners, earlier))
+            outcomes.update((i, Written()) for i in winners)
+            rows = await conn.fetch(sql.STILL_OPEN, sorted({items[i].election_id for i in winners}))
+            still_open = {r["election_id"] for r in rows if r["open"]}
+            closed = {items[i].election_id for i in winners} - still_open
+            if closed:
+                raise _Closed(closed)
         return [outcomes.get(i, DEFER) for i in range(len(items))]
+
+    def _sealed_messages(self, items, winners, earlier: dict[int, str]) -> list[list]:
+        """One sealed message per ballot, under one ephemeral key, in random order."""
+        sealer = self._sealer.batch()
+        rows = []
+        for i in winners:
+            item = items[i]
+            message = outbox.CastMessage(item.ballot_id, item.receipt_id, item.precinct_id, item.selections, earlier.get(i))
+            election = item.election_id.encode()
+            rows.append((item.election_id, sealer.seal(outbox.encode(message, item.message_size), election)))
+        _shuffle(rows)
+        return [list(column) for column in zip(*rows)]
 
     async def _replays(self, conn, items, taken) -> dict[int, Outcome]:
         rows = await conn.fetch(sql.FIND_KEYS, *_columns(items, taken, ("election_id", "scope")))
@@ -94,15 +135,24 @@ class BallotStore:
             return KeyReused()
         return Replay(row["status"], self._keys.open_response(scope, bytes(row["sealed_response"])))
 
-    async def _supersede(self, conn, items, revotes) -> list[tuple[str, str, int]]:
+    async def _supersede(self, conn, items, revotes, outcomes) -> dict[int, str]:
+        """Lock the re-voters' participation rows, open each one's live ballot id and
+        point the row at the new ballot. A row that cannot be opened refuses that one
+        ballot (Unreadable); the batch goes on."""
         rows = await conn.fetch(sql.LOCK_PARTICIPATION, *_columns(items, revotes, ("election_id", "voter")))
-        earlier = [
-            sealed_ref_decoder.decode(self._keys.open_participation(r["election_id"], r["voter"], bytes(r["sealed_ballot"]))).ballot_id
-            for r in rows
-        ]
-        await conn.execute(sql.UPDATE_PARTICIPATION, *_columns(items, revotes, sql.PARTICIPATION_FIELDS))
-        superseded = await conn.fetch(sql.SUPERSEDE_BALLOTS, earlier)
-        return [(r["election_id"], str(r["ballot_id"]), -1) for r in superseded if not r["annulled"]]
+        sealed = {(r["election_id"], r["voter"]): bytes(r["sealed_ballot"]) for r in rows}
+        earlier: dict[int, str] = {}
+        for i in revotes:
+            election_id, voter = items[i].election_id, items[i].voter
+            try:
+                opened = self._keys.open_participation(election_id, voter, sealed[(election_id, voter)])
+                earlier[i] = sealed_ref_decoder.decode(opened).ballot_id
+            except (InvalidTag, ValueError, KeyError):
+                outcomes[i] = Unreadable()
+        readable = [i for i in revotes if i in earlier]
+        if readable:
+            await conn.execute(sql.UPDATE_PARTICIPATION, *_columns(items, readable, sql.PARTICIPATION_FIELDS))
+        return earlier
 
     async def find_answer(self, election_id: str, scope: bytes, fingerprint: bytes) -> Outcome | None:
         row = await self._pool.fetchrow(sql.FIND_KEYS, [election_id], [scope])

@@ -32,6 +32,7 @@ class Claims:
     voter: str  # the token's `sub`
     election_id: str
     precinct_id: str
+    amr: tuple[str, ...] = ()  # how the voter logged in (kept sealed, for annulment by rule)
 
 
 def _segment(data: bytes) -> bytes:
@@ -114,4 +115,6 @@ class TokenVerifier:
         values = [claims.get(c) for c in ("sub", "eid", "pct")]
         if not all(isinstance(v, str) and v for v in values):
             raise InvalidToken("the token's sub, eid and pct must be non-empty strings")
-        return Claims(voter=values[0], election_id=values[1], precinct_id=values[2])
+        amr = claims.get("amr")
+        methods = tuple(m for m in amr if isinstance(m, str)) if isinstance(amr, list) else ()
+        return Claims(voter=values[0], election_id=values[1], precinct_id=values[2], amr=methods)

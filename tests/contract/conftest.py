@@ -14,6 +14,7 @@ from services.common.settings import Env
 from services.results import app as results_service
 from services.vote import app as vote_service
 from tests.factories import create_election, definition
+from tests.tally_keys import ENV as TALLY_ENV
 from tests.vote.tokens import TokenMinter, jwks_app
 
 from .contract import Contract
@@ -37,7 +38,7 @@ async def elections(pool, redis, voter_key):
 
 @pytest.fixture
 def common_env(database_url, redis_url) -> dict[str, str]:
-    return {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "BALLOTLINE_ENV": "development"}
+    return {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "BALLOTLINE_ENV": "development", **TALLY_ENV}
 
 
 def service_app(service, env: dict[str, str]):

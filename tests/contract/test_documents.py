@@ -14,6 +14,7 @@ from services.common.openapi import OPENAPI_PATH
 from services.common.settings import Env
 from services.results import app as results
 from services.vote import app as vote
+from tests.tally_keys import ENV as TALLY_ENV
 
 # Built, never started: no connection is made.
 _COMMON = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", "REDIS_URL": "redis://127.0.0.1:1/0"}
@@ -27,8 +28,8 @@ _ENVS = {
         "AUTH_SMS_SENDER": "webhook",
         "AUTH_SMS_WEBHOOK_URL": "https://sms.invalid/send",
     }),
-    "vote": (vote, {"BALLOTLINE_ENV": "development", "VOTE_JWKS_URL": "http://127.0.0.1:1/.well-known/jwks.json"}),
-    "results": (results, {"BALLOTLINE_ENV": "development"}),
+    "vote": (vote, {"BALLOTLINE_ENV": "development", "VOTE_JWKS_URL": "http://127.0.0.1:1/.well-known/jwks.json", **TALLY_ENV}),
+    "results": (results, {"BALLOTLINE_ENV": "development", **TALLY_ENV}),
 }
 
 

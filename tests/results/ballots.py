@@ -1,6 +1,7 @@
-"""A stand-in for the vote service's writes (migration 0002's contract), for the tally
-tests: one transaction per ballot writes the ballot and its outbox rows; a re-vote
-supersedes the earlier ballot with a -1 row; an annulment marks it and adds -1.
+"""A stand-in for the vote service's writes (migrations 0003 and 0005's contract), for
+the tally tests: one transaction per ballot writes the voter's participation row and ONE
+sealed outbox message (the new ballot and the one it supersedes); an annulment is a
+sealed annul message.
 
 `Model` keeps what the results must say, computed from first principles: the live
 ballots (not superseded, not annulled) and nothing else.
@@ -13,9 +14,11 @@ import uuid
 from dataclasses import dataclass, field
 
 import asyncpg
-import msgspec
 
+from services.common import outbox
 from services.common.election import ElectionDefinition
+from services.vote.receipts import canonical_selections
+from tests.tally_keys import sealed
 
 
 @dataclass(frozen=True)
@@ -24,41 +27,57 @@ class Cast:
     receipt_id: str
     precinct_id: str
     selections: dict[str, list[str]]
+    voter: str = ""
 
 
 async def cast(
     pool: asyncpg.Pool,
-    election_id: str,
+    definition: ElectionDefinition | str,
     precinct_id: str,
     selections: dict[str, list[str]],
     *,
     supersedes: Cast | None = None,
 ) -> Cast:
-    ballot = Cast(uuid.uuid4(), secrets.token_urlsafe(16), precinct_id, selections)
+    definition = _definition(definition)
+    voter = supersedes.voter if supersedes is not None else f"voter-{uuid.uuid4().hex[:12]}"
+    ballot = Cast(uuid.uuid4(), secrets.token_urlsafe(16), precinct_id, selections, voter)
+    message = outbox.CastMessage(
+        str(ballot.ballot_id), ballot.receipt_id, precinct_id, canonical_selections(selections),
+        str(supersedes.ballot_id) if supersedes is not None else None,
+    )
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
-            "INSERT INTO ballots (ballot_id, receipt_id, election_id, precinct_id, selections, recorded_at)"
-            " VALUES ($1, $2, $3, $4, $5::jsonb, date_trunc('minute', now()))",
-            ballot.ballot_id, ballot.receipt_id, election_id, precinct_id, msgspec.json.encode(selections).decode(),
+            "INSERT INTO participation (election_id, voter, last_recorded_at, sealed_ballot)"
+            " VALUES ($1, $2, date_trunc('minute', now()), '\\x00')"
+            " ON CONFLICT (election_id, voter) DO UPDATE SET ballots_cast = participation.ballots_cast + 1",
+            definition.election_id, voter,
         )
-        if supersedes is not None:
-            await conn.execute("UPDATE ballots SET superseded = true WHERE ballot_id = $1", supersedes.ballot_id)
-            await conn.execute(
-                "INSERT INTO tally_outbox (election_id, ballot_id, delta) VALUES ($1, $2, -1)",
-                election_id, supersedes.ballot_id,
-            )
         await conn.execute(
-            "INSERT INTO tally_outbox (election_id, ballot_id, delta) VALUES ($1, $2, 1)", election_id, ballot.ballot_id
+            "INSERT INTO tally_outbox (election_id, sealed) VALUES ($1, $2)",
+            definition.election_id, sealed(definition, message),
         )
     return ballot
 
 
-async def annul(pool: asyncpg.Pool, election_id: str, ballot: Cast) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("UPDATE ballots SET annulled = true WHERE ballot_id = $1", ballot.ballot_id)
-        await conn.execute(
-            "INSERT INTO tally_outbox (election_id, ballot_id, delta) VALUES ($1, $2, -1)", election_id, ballot.ballot_id
-        )
+async def annul(pool: asyncpg.Pool, definition: ElectionDefinition | str, ballot: Cast) -> None:
+    definition = _definition(definition)
+    await pool.execute(
+        "INSERT INTO tally_outbox (election_id, sealed) VALUES ($1, $2)",
+        definition.election_id, sealed(definition, outbox.AnnulMessage(str(ballot.ballot_id))),
+    )
+
+
+_known: dict[str, ElectionDefinition] = {}
+
+
+def remember(definition: ElectionDefinition) -> ElectionDefinition:
+    """Let tests name this election by its id."""
+    _known[definition.election_id] = definition
+    return definition
+
+
+def _definition(definition: ElectionDefinition | str) -> ElectionDefinition:
+    return _known[definition] if isinstance(definition, str) else remember(definition)
 
 
 def random_selections(definition: ElectionDefinition, rng: random.Random) -> dict[str, list[str]]:
@@ -128,11 +147,11 @@ async def random_election_ballots(
         if current and rng.random() < revote_share:
             i = rng.randrange(len(current))
             old = current[i]
-            new = await cast(pool, definition.election_id, old.precinct_id, random_selections(definition, rng), supersedes=old)
+            new = await cast(pool, definition, old.precinct_id, random_selections(definition, rng), supersedes=old)
             model.add(new, replaces=old)
             current[i] = new
         else:
-            new = await cast(pool, definition.election_id, rng.choice(precincts), random_selections(definition, rng))
+            new = await cast(pool, definition, rng.choice(precincts), random_selections(definition, rng))
             model.add(new)
             current.append(new)
     return model, current

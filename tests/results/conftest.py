@@ -4,9 +4,10 @@ from __future__ import annotations
 import pytest
 
 from services.common.catalog import ElectionCatalog
-from services.tally.settings import TallySettings
 from services.tally.worker import TallyWorker
 from tests.factories import create_election, definition
+from tests.results.ballots import remember
+from tests.tally_keys import tally_settings
 
 
 def roll(per_precinct: int = 400, precincts=("p1", "p2", "p9")):
@@ -17,7 +18,7 @@ def roll(per_precinct: int = 400, precincts=("p1", "p2", "p9")):
 async def election(pool):
     d = definition("city-2026", revoting=True)
     await create_election(pool, d, roll())
-    return d
+    return remember(d)
 
 
 @pytest.fixture
@@ -33,6 +34,6 @@ async def catalog(pool, election):
 @pytest.fixture
 def make_worker(pool, redis, catalog):
     def make(batch_size: int = 50) -> TallyWorker:
-        return TallyWorker(pool, redis, catalog, TallySettings(batch_size=batch_size, interval=0.02, publish_interval=0.05))
+        return TallyWorker(pool, redis, catalog, tally_settings(batch_size=batch_size, interval=0.02, publish_interval=0.05))
 
     return make

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import random
 
+from services.common.sealed_box import Opener
 from services.tally import publisher, tally_db
 from services.tally.metrics import INVARIANT_FAILURES
+from tests.tally_keys import KEYS
 
 from .ballots import cast, random_selections
+
+OPENER = Opener(list(KEYS))
 
 
 async def test_a_batch_committed_between_the_publishers_reads_does_not_mix_into_its_snapshot(
@@ -15,8 +19,8 @@ async def test_a_batch_committed_between_the_publishers_reads_does_not_mix_into_
 ):
     rng = random.Random(7)
     for i in range(40):
-        await cast(pool, election.election_id, "p1" if i % 2 else "p2", random_selections(election, rng))
-    assert (await tally_db.apply_batch(pool, 20))[0] == 20
+        await cast(pool, election, "p1" if i % 2 else "p2", random_selections(election, rng))
+    assert (await tally_db.apply_batch(pool, 20, OPENER)).rows == 20
     real_read_tally = tally_db.read_tally
 
     async def read_tally_while_a_batch_commits(conn, election_id):
@@ -27,7 +31,7 @@ async def test_a_batch_committed_between_the_publishers_reads_does_not_mix_into_
                 rows = await conn.fetch(*args)
                 Racing.calls += 1
                 if Racing.calls == 1:
-                    await tally_db.apply_batch(pool, 100)
+                    await tally_db.apply_batch(pool, 100, OPENER)
                 return rows
 
         return await real_read_tally(Racing(), election_id)

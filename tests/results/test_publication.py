@@ -31,7 +31,7 @@ async def test_unchanged_results_are_not_republished_and_changes_bump_the_versio
     await worker.drain()
     await worker.drain()
     assert (await redis_store.load(redis, election.election_id))[0] == 1
-    await cast(pool, election.election_id, "p2", {"mayor": ["bob"], "council": ["red"]})
+    await cast(pool, election, "p2", {"mayor": ["bob"], "council": ["red"]})
     await worker.drain()
     version, bodies = await redis_store.load(redis, election.election_id)
     assert version == 2
@@ -42,7 +42,7 @@ async def test_unchanged_results_are_not_republished_and_changes_bump_the_versio
 async def test_published_snapshots_form_an_intact_hash_chain(pool, redis, election, make_worker):
     worker = make_worker()
     for i in range(3):
-        await cast(pool, election.election_id, "p1", {"mayor": ["alice"], "council": []})
+        await cast(pool, election, "p1", {"mayor": ["alice"], "council": []})
         await worker.drain()
     async with pool.acquire() as conn:
         rows = [tuple(r) for r in await snapshots_db.chain(conn, election.election_id)]
@@ -56,7 +56,7 @@ async def test_published_snapshots_form_an_intact_hash_chain(pool, redis, electi
 
 async def test_redis_flushed_gets_the_same_snapshot_back_and_versions_never_go_backwards(pool, redis, election, make_worker):
     worker = make_worker()
-    await cast(pool, election.election_id, "p1", {"mayor": ["carol"], "council": ["gold", "blue"]})
+    await cast(pool, election, "p1", {"mayor": ["carol"], "council": ["gold", "blue"]})
     await worker.drain()
     before = await redis_store.load(redis, election.election_id)
     await redis.flushdb()
@@ -64,7 +64,7 @@ async def test_redis_flushed_gets_the_same_snapshot_back_and_versions_never_go_b
     after = await redis_store.load(redis, election.election_id)
     assert after == before, "byte-identical bodies under the same version (strong ETags stay true)"
     await redis.flushdb()
-    await cast(pool, election.election_id, "p2", {"mayor": ["carol"], "council": []})
+    await cast(pool, election, "p2", {"mayor": ["carol"], "council": []})
     await worker.drain()
     assert (await redis_store.load(redis, election.election_id))[0] == before[0] + 1
 
@@ -77,7 +77,7 @@ async def test_redis_refuses_an_older_version(redis):
 
 async def test_a_snapshot_breaking_an_invariant_is_not_published(pool, redis, election, make_worker, caplog):
     worker = make_worker()
-    await cast(pool, election.election_id, "p1", {"mayor": ["alice"], "council": ["green"]})
+    await cast(pool, election, "p1", {"mayor": ["alice"], "council": ["green"]})
     await worker.drain()
     good = await redis_store.load(redis, election.election_id)
     # "two rows were added together": one vote row counted twice

@@ -10,6 +10,7 @@ import pytest
 from services.common.settings import Env
 from services.vote.app import create_app, load_settings
 from tests.factories import create_election, definition
+from tests.tally_keys import ENV as TALLY_ENV
 
 from .tokens import TokenMinter, jwks_app
 
@@ -35,6 +36,7 @@ def vote_env(database_url: str, redis_url: str, jwks_url: str, **extra: str) -> 
         "VOTE_JWKS_URL": jwks_url,
         "VOTE_SECRET_KEY": SECRET,
         "VOTE_CATALOG_POLL_SECONDS": "5",
+        **TALLY_ENV,
     }
     env.update(extra)
     return env

@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import pytest
 
+from services.common.outbox import CastMessage
+from tests.tally_keys import outbox_messages, tally_now
+
 from .conftest import SELECTIONS, Voter, new_key
 
 
 async def ballot_count(pool) -> int:
+    """Ballots once the tally has opened the outbox (the vote service writes no ballot rows)."""
+    await tally_now(pool)
     return await pool.fetchval("SELECT count(*) FROM ballots")
 
 
@@ -18,9 +23,13 @@ async def test_a_valid_ballot_is_committed_and_answered_201_with_a_receipt_and_l
     assert receipt["election_id"] == "test-election"
     assert receipt["recorded_at"].endswith(":00Z")
     assert response.headers["Location"] == f"/v1/elections/test-election/receipts/{receipt['receipt_id']}"
+    assert await pool.fetchval("SELECT count(*) FROM ballots") == 0  # sealed in the outbox until the tally opens it
+    [(election_id, message)] = await outbox_messages(pool)
+    assert isinstance(message, CastMessage) and election_id == "test-election"
+    assert (message.receipt_id, message.precinct_id, message.supersedes) == (receipt["receipt_id"], "p1", None)
+    await tally_now(pool)
     row = await pool.fetchrow("SELECT * FROM ballots WHERE receipt_id = $1", receipt["receipt_id"])
     assert row["precinct_id"] == "p1" and not row["superseded"]
-    assert await pool.fetchval("SELECT count(*) FROM tally_outbox WHERE ballot_id = $1 AND delta = 1", row["ballot_id"]) == 1
 
 
 async def test_the_receipt_never_states_the_choice(vote_client, minter, election):
@@ -63,8 +72,8 @@ async def test_same_key_with_a_different_body_is_refused_422_and_the_first_ballo
     response = await voter.cast({"mayor": ["bob"], "council": []}, key=key)
     assert response.status == 422
     assert (await response.json())["code"] == "idempotency_key_reused"
-    selections = await pool.fetchval("SELECT selections::text FROM ballots")
-    assert "alice" in selections and await ballot_count(pool) == 1
+    assert await ballot_count(pool) == 1
+    assert "alice" in await pool.fetchval("SELECT selections::text FROM ballots")
 
 
 async def test_a_new_key_after_voting_is_refused_409_already_voted(vote_client, minter, election, pool):
@@ -84,6 +93,7 @@ async def test_a_new_key_in_a_revoting_election_supersedes_the_earlier_ballot(vo
     assert second_response.status == 201
     second = await second_response.json()
     assert second["receipt"]["receipt_id"] != first["receipt"]["receipt_id"]
+    await tally_now(pool)
     rows = {r["receipt_id"]: r["superseded"] for r in await pool.fetch("SELECT receipt_id, superseded FROM ballots")}
     assert rows == {first["receipt"]["receipt_id"]: True, second["receipt"]["receipt_id"]: False}
 

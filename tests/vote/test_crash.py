@@ -12,6 +12,8 @@ import aiohttp
 import msgspec
 import pytest
 
+from tests.tally_keys import tally_now
+
 from .conftest import SECRET, SELECTIONS, vote_env
 from .test_tokens import free_port
 
@@ -115,8 +117,9 @@ async def test_a_killed_service_loses_no_acknowledged_ballot_and_retries_make_on
                 if process.poll() is None:
                     process.kill()
     receipts = {msgspec.json.decode(body)["receipt"]["receipt_id"] for body in acked.values()}
+    assert await tally_now(pool) == VOTERS  # one outbox message per acknowledged ballot
     stored = {r["receipt_id"] for r in await pool.fetch("SELECT receipt_id FROM ballots")}
     assert receipts == stored and len(stored) == VOTERS
     per_voter = await pool.fetch("SELECT voter, ballots_cast FROM participation")
     assert len(per_voter) == VOTERS and all(r["ballots_cast"] == 1 for r in per_voter)
-    assert await pool.fetchval("SELECT sum(delta) FROM tally_outbox") == VOTERS
+    assert await pool.fetchval("SELECT sum(voted) FROM tally_precincts") == VOTERS

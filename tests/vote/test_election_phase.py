@@ -32,7 +32,7 @@ async def test_a_ballot_before_opening_is_409_election_not_open(vote_client, min
     response = await Voter(vote_client, minter, election_id="later-election").cast(key=new_key())
     assert response.status == 409
     assert (await response.json())["code"] == "election_not_open"
-    assert await pool.fetchval("SELECT count(*) FROM ballots") == 0
+    assert await pool.fetchval("SELECT count(*) FROM tally_outbox") == 0
 
 
 async def test_opening_and_closing_take_effect_within_one_second(vote_client, minter, pool):

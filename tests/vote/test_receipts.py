@@ -12,6 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from tests.tally_keys import tally_now
+
 from .conftest import Voter, new_key
 
 
@@ -35,6 +37,7 @@ async def test_a_receipt_verifies_with_the_published_key_over_the_documented_can
 
 async def test_the_fingerprint_is_recomputable_from_the_ballot_row(vote_client, minter, election, pool):
     receipt = (await (await Voter(vote_client, minter).cast({"mayor": ["alice"], "council": ["red", "green"]}, key=new_key())).json())["receipt"]
+    await tally_now(pool)
     row = await pool.fetchrow("SELECT ballot_id, selections::text AS s FROM ballots WHERE receipt_id = $1", receipt["receipt_id"])
     canonical = json.dumps({c: sorted(o) for c, o in sorted(json.loads(row["s"]).items())}, separators=(",", ":"))
     assert canonical == '{"council":["green","red"],"mayor":["alice"]}'

@@ -4,9 +4,11 @@ from __future__ import annotations
 import logging
 import uuid
 
+from tests.tally_keys import tally_now
+
 from .conftest import Voter, new_key
 
-BALLOT_COLUMNS = {"ballot_id", "receipt_id", "election_id", "precinct_id", "selections", "recorded_at", "superseded", "annulled"}
+BALLOT_COLUMNS = {"ballot_id", "receipt_id", "election_id", "precinct_id", "selections", "superseded", "annulled"}
 
 
 async def columns(pool, table: str) -> dict:
@@ -18,13 +20,12 @@ async def columns(pool, table: str) -> dict:
     return {r["column_name"]: r for r in rows}
 
 
-async def test_ballots_have_no_voter_no_sequence_and_no_fine_time_column(pool):
+async def test_ballots_have_no_voter_no_sequence_and_no_time_column(pool):
     ballots = await columns(pool, "ballots")
     assert set(ballots) == BALLOT_COLUMNS
     for name, column in ballots.items():
         assert column["is_identity"] == "NO" and "nextval" not in (column["column_default"] or ""), name
-    times = [n for n, c in ballots.items() if c["data_type"].startswith("timestamp")]
-    assert times == ["recorded_at"]
+    assert not [n for n, c in ballots.items() if c["data_type"].startswith("timestamp")]
 
 
 async def test_participation_and_idempotency_rows_hold_no_ballot_or_receipt_id_in_clear(vote_client, minter, election, revoting_election, pool):
@@ -33,6 +34,7 @@ async def test_participation_and_idempotency_rows_hold_no_ballot_or_receipt_id_i
         revoter = Voter(vote_client, minter, f"v-{n}", election_id="revote-election")
         await revoter.cast(key=new_key())
         await revoter.cast({"mayor": [], "council": []}, key=new_key())
+    await tally_now(pool)
     secrets_in_clear = []
     for row in await pool.fetch("SELECT ballot_id, receipt_id FROM ballots"):
         secrets_in_clear += [str(row["ballot_id"]).encode(), row["ballot_id"].bytes, row["receipt_id"].encode()]
@@ -50,7 +52,6 @@ async def test_participation_and_idempotency_rows_hold_no_ballot_or_receipt_id_i
 
 async def test_recorded_times_are_whole_minutes(vote_client, minter, election, pool):
     await Voter(vote_client, minter).cast(key=new_key())
-    assert await pool.fetchval("SELECT bool_and(extract(second FROM recorded_at) = 0) FROM ballots")
     assert await pool.fetchval("SELECT bool_and(extract(second FROM last_recorded_at) = 0) FROM participation")
 
 

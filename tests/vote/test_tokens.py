@@ -31,7 +31,7 @@ async def test_a_missing_token_is_401_invalid_token(vote_client, minter, electio
     response = await Voter(vote_client, minter).cast(key=new_key(), headers={"Authorization": ""})
     assert response.status == 401
     assert (await response.json())["code"] == "invalid_token"
-    assert await pool.fetchval("SELECT count(*) FROM ballots") == 0
+    assert await pool.fetchval("SELECT count(*) FROM tally_outbox") == 0
 
 
 async def test_a_forged_token_signed_with_another_key_under_a_known_kid_is_401(vote_client, minter, election):
