@@ -93,7 +93,7 @@ async def test_readyz_fails_when_a_dependency_fails_and_while_shutting_down(aioh
     assert (await client.get("/readyz")).status == 503
 
 
-async def test_metrics_are_labelled_by_route_template_not_raw_path(aiohttp_client):
+async def test_metrics_are_labelled_by_route_template_not_raw_path(aiohttp_client, scrape_metrics):
     app = make_app()
     async def ok(request):
         return web.Response(text="ok")
@@ -101,9 +101,16 @@ async def test_metrics_are_labelled_by_route_template_not_raw_path(aiohttp_clien
     app.router.add_get("/v1/elections/{election_id}", ok)
     client = await aiohttp_client(app)
     await client.get("/v1/elections/secret-election-name")
-    text = await (await client.get("/metrics")).text()
+    text = await scrape_metrics()
     assert 'route="/v1/elections/{election_id}"' in text
     assert "secret-election-name" not in text
+
+
+async def test_the_public_port_has_no_metrics_only_a_404_problem(aiohttp_client):
+    client = await aiohttp_client(make_app())
+    response = await client.get("/metrics")
+    assert response.status == 404 and response.content_type == "application/problem+json"
+    assert (await response.json())["code"] == "not_found"
 
 
 async def test_streamed_responses_carry_the_request_id_too(aiohttp_client):

@@ -1,5 +1,5 @@
 """HTTP plumbing every service shares: request ids, problem+json errors, per-route
-metrics, health/readiness endpoints, body decoding, and the base `web.Application`.
+metrics (read on the internal listener, never here), health/readiness endpoints, body decoding, and the base `web.Application`.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from .logs import request_id_var
-from .metrics import metrics_handler, observe_request, route_template
+from .metrics import observe_request, route_template
 from .problems import BadRequest, Problem, problem_response, response_for
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def base_app(service: str) -> web.Application:
     app.on_response_prepare.append(_add_request_id)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics_handler)
+    # No /metrics here: it is served on the internal listener (metrics_listener.py).
     return app
 
 

@@ -35,6 +35,7 @@ def vote_env(database_url: str, redis_url: str, jwks_url: str, **extra: str) -> 
         "VOTE_JWKS_URL": jwks_url,
         "VOTE_SECRET_KEY": SECRET,
         "VOTE_CATALOG_POLL_SECONDS": "5",
+        "METRICS_PORT": "0",  # `ballotline serve` in the crash test: a random port + 1000 could be taken
     }
     env.update(extra)
     return env
