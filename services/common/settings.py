@@ -1,6 +1,7 @@
 """Configuration from environment variables, read once at start-up.
 
-Every variable is documented in the README. `Secret` keeps secret values out of reprs,
+Every variable is documented in the README. Services run in production unless
+BALLOTLINE_ENV=development says otherwise (fail closed). `Secret` keeps secret values out of reprs,
 logs and tracebacks.
 """
 from __future__ import annotations
