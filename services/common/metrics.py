@@ -25,6 +25,7 @@ HTTP_LATENCY = Histogram(
 )
 
 
+UNMATCHED = "<unmatched>"  # the route label of requests no route matched (or never parsed)
 _children: dict[tuple[str, str, str, int], tuple] = {}
 
 
@@ -46,5 +47,5 @@ def route_template(request: web.Request) -> str:
     route = request.match_info.route
     resource = getattr(route, "resource", None)
     if resource is None:
-        return "unmatched"
+        return UNMATCHED
     return resource.canonical

@@ -19,7 +19,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from .logs import request_id_var
-from .metrics import observe_request, route_template
+from .metrics import UNMATCHED, observe_request, route_template
 from .problems import BadRequest, Problem, problem_response, response_for
 
 log = logging.getLogger(__name__)
@@ -165,12 +165,14 @@ class JsonAccessLogger(AbstractAccessLogger):
     """One structured line per request; the path is the route template, not raw ids."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        route = "unmatched"
-        if isinstance(request, web.Request):
-            route = route_template(request)
-            started = request.get(STARTED)
-            if started is not None:  # the loop's clock can be too coarse (uvloop: 1 ms)
-                time = perf_counter() - started
+        route = UNMATCHED
+        started = request.get(STARTED)
+        # Set by edge_middleware, so the request was parsed and routed. A request the HTTP
+        # parser refused (bad request line, oversized headers) reaches here without a
+        # route: it is logged as <unmatched> rather than raising on its missing match_info.
+        if started is not None:
+            route = route_template(request)  # type: ignore[arg-type]
+            time = perf_counter() - started  # the loop's clock can be too coarse (uvloop: 1 ms)
         self.logger.info(
             "%s %s %s",
             request.method,
