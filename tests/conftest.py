@@ -129,3 +129,25 @@ async def redis(redis_url):
         yield client
     finally:
         await client.aclose()
+
+
+@pytest.fixture
+async def scrape_metrics():
+    """Scrape this process's metrics the way Prometheus does: over HTTP from the internal
+    metrics listener (the public port has no /metrics). Call it to get the text."""
+    import aiohttp
+
+    from services.common.metrics_listener import MetricsListener
+
+    listener = MetricsListener("127.0.0.1", 0).start()
+
+    async def scrape() -> str:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{listener.port}/metrics") as response:
+                assert response.status == 200
+                return await response.text()
+
+    try:
+        yield scrape
+    finally:
+        listener.stop()

@@ -1,8 +1,12 @@
 """The HTTP plumbing every service shares: problem+json, request ids, limits, health."""
+import asyncio
+import logging
+
+import pytest
 from aiohttp import web
 
 from services.common.problems import Conflict, TooManyRequests
-from services.common.web import base_app
+from services.common.web import JsonAccessLogger, base_app
 
 
 def make_app():
@@ -93,7 +97,7 @@ async def test_readyz_fails_when_a_dependency_fails_and_while_shutting_down(aioh
     assert (await client.get("/readyz")).status == 503
 
 
-async def test_metrics_are_labelled_by_route_template_not_raw_path(aiohttp_client):
+async def test_metrics_are_labelled_by_route_template_not_raw_path(aiohttp_client, scrape_metrics):
     app = make_app()
     async def ok(request):
         return web.Response(text="ok")
@@ -101,9 +105,16 @@ async def test_metrics_are_labelled_by_route_template_not_raw_path(aiohttp_clien
     app.router.add_get("/v1/elections/{election_id}", ok)
     client = await aiohttp_client(app)
     await client.get("/v1/elections/secret-election-name")
-    text = await (await client.get("/metrics")).text()
+    text = await scrape_metrics()
     assert 'route="/v1/elections/{election_id}"' in text
     assert "secret-election-name" not in text
+
+
+async def test_the_public_port_has_no_metrics_only_a_404_problem(aiohttp_client):
+    client = await aiohttp_client(make_app())
+    response = await client.get("/metrics")
+    assert response.status == 404 and response.content_type == "application/problem+json"
+    assert (await response.json())["code"] == "not_found"
 
 
 async def test_streamed_responses_carry_the_request_id_too(aiohttp_client):
@@ -153,3 +164,22 @@ async def test_a_saturated_dependency_is_a_503_with_retry_after_not_a_500(aiohtt
     assert response.status == 503
     assert response.headers["Retry-After"] == "1"
     assert (await response.json())["code"] == "dependency_unavailable"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"GARBAGE\r\n\r\n", b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n"],
+    ids=["bad-request-line", "oversized-header"],
+)
+async def test_a_request_the_parser_refuses_is_access_logged_as_unmatched(aiohttp_server, caplog, raw):
+    server = await aiohttp_server(make_app(), access_log_class=JsonAccessLogger)
+    with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        writer.write(raw)
+        await writer.drain()
+        assert (await reader.read(64)).split(b" ")[1] == b"400"
+        writer.close()
+        await asyncio.sleep(0.05)
+    lines = [r for r in caplog.records if r.name == "aiohttp.access"]
+    assert [(r.route, r.status) for r in lines] == [("<unmatched>", 400)]
+    assert not [r for r in caplog.records if r.name == "aiohttp.server" and "Unhandled exception" in r.getMessage()]

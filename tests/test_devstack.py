@@ -101,6 +101,14 @@ async def _vote_like_the_readme(ports: list[int]) -> dict:
         raise AssertionError(f"the ballot never reached the results: {snapshot}")
 
 
+async def _metrics_only_internally(port: int) -> None:
+    async with aiohttp.ClientSession() as http:
+        public = await http.get(f"http://127.0.0.1:{port}/metrics")
+        assert public.status == 404 and (await public.json())["code"] == "not_found"
+        internal = await http.get(f"http://127.0.0.1:{port + 1000}/metrics")
+        assert internal.status == 200 and "ballotline_http_requests_total" in await internal.text()
+
+
 async def test_make_run_starts_everything_logs_a_voter_in_and_stops_cleanly_twice(tmp_path):
     ports = _free_ports(3)
     first = _start(tmp_path, ports)
@@ -109,6 +117,11 @@ async def test_make_run_starts_everything_logs_a_voter_in_and_stops_cleanly_twic
         assert any("starting embedded Postgres" in line for line in lines)
         snapshot = await _vote_like_the_readme(ports)
         assert snapshot["turnout"]["eligible"] == 2000
+        summary = next(line for line in lines if line.strip().startswith("metrics "))
+        for port in ports:
+            assert f"http://127.0.0.1:{port + 1000}/metrics" in summary, summary
+            await _metrics_only_internally(port)
+        assert sum("development mode (BALLOTLINE_ENV=development)" in line for line in lines) >= 3, "each service warns"
     finally:
         out = _stop(first)
     assert first.returncode == 0, out

@@ -1,14 +1,17 @@
-"""`ballotline serve SERVICE --workers N`: N processes share one port (SO_REUSEPORT),
-/metrics adds up every worker's counts, and SIGTERM stops them all cleanly."""
+"""`ballotline serve SERVICE --workers N`: N processes share one port (SO_REUSEPORT), the
+supervisor alone serves /metrics on the internal port (adding up every worker's counts),
+SIGTERM stops them all cleanly, and a configuration error stops everything with exit 2."""
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import psutil
@@ -27,8 +30,16 @@ def _free_port() -> int:
 
 def _get(url: str) -> tuple[int, str]:
     # A new connection per request, so the kernel spreads them over the workers.
-    with urllib.request.urlopen(url, timeout=5) as r:
-        return r.status, r.read().decode()
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def _assert_no_public_metrics(url: str) -> None:
+    status, body = _get(url + "/metrics")
+    assert status == 404 and json.loads(body)["code"] == "not_found"
 
 
 def _listening(process: psutil.Process, port: int) -> bool:
@@ -53,12 +64,13 @@ def _wait_ready(url: str, process: subprocess.Popen) -> None:
 
 
 def test_two_workers_share_the_port_report_metrics_together_and_stop_on_sigterm(database_url, redis_url, tmp_path):
-    port = _free_port()
+    port, metrics_port = _free_port(), _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "PORT": str(port),
+        "METRICS_PORT": str(metrics_port),
         "LOG_LEVEL": "WARNING",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
         **TALLY_ENV,
@@ -80,7 +92,10 @@ def test_two_workers_share_the_port_report_metrics_together_and_stop_on_sigterm(
         assert all(_established(w, port) for w in workers), "connections should land on both workers"
         for c in connections:
             c.close()
-        metrics = _get(url + "/metrics")[1]
+        _assert_no_public_metrics(url)
+        assert _listening(psutil.Process(supervisor.pid), metrics_port), "the supervisor serves the metrics"
+        assert not any(_listening(w, metrics_port) for w in workers), "workers do not fight for the port"
+        metrics = _get(f"http://127.0.0.1:{metrics_port}/metrics")[1]
         line = next(
             m for m in metrics.splitlines()
             if m.startswith("ballotline_http_requests_total{") and 'route="/healthz"' in m and 'status="200"' in m
@@ -91,3 +106,52 @@ def test_two_workers_share_the_port_report_metrics_together_and_stop_on_sigterm(
         code = supervisor.wait(timeout=30)
     assert code == 0
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+
+
+def test_one_process_warns_it_is_in_development_and_serves_metrics_only_internally(database_url, redis_url):
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PORT": str(port),
+           "BALLOTLINE_ENV": "development", "AUTH_SECRET_KEY": "s" * 32}
+    env.pop("METRICS_PORT", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    server = subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", "auth"], env=env,
+                              stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, server)
+        _assert_no_public_metrics(url)
+        status, metrics = _get(f"http://127.0.0.1:{port + 1000}/metrics")  # the default METRICS_PORT
+        assert status == 200 and 'route="/readyz"' in metrics
+        assert _get(f"http://127.0.0.1:{port + 1000}/healthz")[0] == 404
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=30)
+    warnings = [json.loads(line) for line in stderr.splitlines() if "development mode" in line]
+    assert len(warnings) == 1 and warnings[0]["level"] == "warning"
+    assert "dev outbox endpoint" in warnings[0]["msg"] and "never use in production" in warnings[0]["msg"]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_without_ballotline_env_serve_is_production_and_exits_2_naming_the_missing_secret(workers):
+    env = {k: v for k, v in os.environ.items() if k not in ("BALLOTLINE_ENV", "VOTE_SECRET_KEY")}
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "serve", "vote", "--workers", workers],
+        env={**env, "DATABASE_URL": "postgresql://nowhere/x", "REDIS_URL": "redis://nowhere"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2
+    assert "configuration error: VOTE_SECRET_KEY" in done.stderr
+
+
+def test_a_worker_failing_with_a_configuration_error_stops_the_supervisor_with_2(database_url, redis_url):
+    with socket.socket() as taken:  # another program holds the port, without SO_REUSEPORT
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PORT": str(port),
+               "METRICS_PORT": "0", "BALLOTLINE_ENV": "development"}
+        done = subprocess.run([sys.executable, "-m", "services.cli.main", "serve", "results", "--workers", "2"],
+                              env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "cannot listen on 127.0.0.1:%d" % port in done.stderr
+    assert "restarting" not in done.stderr

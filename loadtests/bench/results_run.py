@@ -19,7 +19,10 @@ def main(args) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-results-"))
     try:
         with embedded_stack(tmp) as (database_url, redis_url):
+            # Development mode as `ballotline up`; no metrics listener (the benchmark reads
+            # none, and a random port + 1000 could be taken).
             env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": args.log_level,
+                   "BALLOTLINE_ENV": "development", "METRICS_PORT": "0",
                    **tally_env()}
             env.pop("PROMETHEUS_MULTIPROC_DIR", None)
             asyncio.run(prepare(env, 1000))

@@ -49,7 +49,7 @@ async def run(url: str, redis_url: str, args, tmp: Path) -> dict:
                 aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session):
         env = {"DATABASE_URL": url, "REDIS_URL": redis_url, "VOTE_JWKS_URL": jwks_url,
                "VOTE_SECRET_KEY": SECRET, "VOTE_SIGNING_KEY": pem, "LOG_LEVEL": "WARNING",
-               "BALLOTLINE_ENV": "development", **tally_env()}
+               "BALLOTLINE_ENV": "development", "METRICS_PORT": "0", **tally_env()}
         phases["http"] = await http_phase("http", env, args, ctx, session, n=args.ballots)
         phases["http_per_request"] = await http_phase(
             "http_per_request", env | {"VOTE_BATCH_MAX": "1", "VOTE_BATCH_FLUSHERS": "8", "VOTE_BATCH_WAIT_MS": "0"},

@@ -57,6 +57,7 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LOCUST_", "PYTEST_"))}
         env.update(
             BALLOTLINE_ENV="development",
+            METRICS_PORT="0",  # the run reads no metrics, and a random port + 1000 could be taken
             BALLOTLINE_DATA_DIR=str(self.data),
             DATABASE_URL=self.postgres.url(),
             REDIS_URL=self.redis.url(),

@@ -35,6 +35,18 @@ SEND_GRACE = 5.0  # seconds granted to codes in flight at shutdown
 log = logging.getLogger(__name__)
 
 
+def development_features(settings: AuthSettings) -> list[str]:
+    """What development mode turns on, for the warning `ballotline serve` logs at start."""
+    features = ["dev outbox endpoint GET /v1/dev/outbox/... on"]
+    if settings.sender != "webhook":
+        features.append(f"login codes go to the {settings.sender}, not to phones")
+    if settings.secret_key is None:
+        features.append("AUTH_SECRET_KEY generated")
+    if settings.signing_key is None:
+        features.append("token signing key generated")
+    return features
+
+
 def keyring_context(settings: AuthSettings):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         key = SigningKey.of(await resolve_signing_key(settings.signing_key, app[REDIS]))

@@ -3,8 +3,9 @@
 Variables (defaults in brackets):
 
 - ``PORT`` [8001], ``HOST`` [127.0.0.1], ``DATABASE_URL``, ``REDIS_URL``,
-  ``BALLOTLINE_ENV`` [development; or production], ``LOG_LEVEL`` [INFO],
-  ``SHUTDOWN_TIMEOUT`` [10]: shared by every service (services.common.settings).
+  ``BALLOTLINE_ENV`` [production; or development, which `ballotline up` sets],
+  ``LOG_LEVEL`` [INFO], ``SHUTDOWN_TIMEOUT`` [10], ``METRICS_HOST`` [127.0.0.1],
+  ``METRICS_PORT`` [PORT + 1000; 0 = off]: shared by every service (services.common.settings).
 - ``AUTH_SECRET_KEY``: at least 32 characters. Keys the one-time code hashes, the
   pseudonyms in logs and the per-voter rate-limit keys. Required in production; in
   development a random key is generated once per Redis and shared by every worker

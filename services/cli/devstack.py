@@ -4,8 +4,10 @@
    kept in the data folder (BALLOTLINE_DATA_DIR, default `.data/`), surviving restarts.
 2. Development secrets and signing keys, generated once into `.data/secrets/`.
 3. Migrations, then the demo election (idempotent: a second run reuses it).
-4. auth, vote and results, each in its own process group so that Ctrl-C reaches only
-   this supervisor, which then stops them in order (services, Redis, Postgres).
+4. auth, vote and results in development mode (BALLOTLINE_ENV=development: the one place
+   that sets it), each in its own process group so that Ctrl-C reaches only this
+   supervisor, which then stops them in order (services, Redis, Postgres). Each serves
+   /metrics on its internal listener, METRICS_HOST at its port + 1000 (METRICS_PORT=0: none).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import asyncpg
 
 from services.common.embedded import EmbeddedPostgres, EmbeddedRedis, data_dir
 from services.common.migrate import migrate
+from services.common.settings import METRICS_PORT_OFFSET
 
 from .devsecrets import ensure_dev_secrets
 
@@ -94,7 +97,12 @@ def run() -> int:
         return 2
     host = env.setdefault("HOST", "127.0.0.1")
     ports = {name: int(env.get(var, default)) for name, var, default in SERVICES}
+    metrics_host = env.setdefault("METRICS_HOST", "127.0.0.1")
+    metrics_ports = {name: 0 if env.get("METRICS_PORT") == "0" else port + METRICS_PORT_OFFSET
+                     for name, port in ports.items()}
     busy = [f"{name} ({port})" for name, port in ports.items() if not _port_free(host, port)]
+    busy += [f"{name} metrics ({port})" for name, port in metrics_ports.items()
+             if port and not _port_free(metrics_host, port)]
     if busy:
         _say(f"port(s) already in use: {', '.join(busy)} — is Ballotline already running? "
              "Stop it, or set AUTH_PORT / VOTE_PORT / RESULTS_PORT.")
@@ -128,13 +136,13 @@ def run() -> int:
         for name, port in ports.items():
             processes[name] = subprocess.Popen(
                 [sys.executable, "-m", "services.cli.main", "serve", name, "--workers", workers],
-                env={**env, "PORT": str(port)},
+                env={**env, "PORT": str(port), "METRICS_PORT": str(metrics_ports[name])},
                 start_new_session=True,
             )
         for name, port in ports.items():
             wait_ready(name, f"http://127.0.0.1:{port}", processes[name])
         _say(f"ready in {time.monotonic() - started:.1f} s")
-        print(walkthrough(election_id, host, ports), flush=True)
+        print(walkthrough(election_id, host, ports, metrics_host, metrics_ports), flush=True)
 
         while not stop_requested:
             for name, process in processes.items():
@@ -156,11 +164,23 @@ def run() -> int:
         _say("stopped")
 
 
-def walkthrough(election_id: str, host: str, ports: dict[str, int]) -> str:
+def metrics_summary(metrics_host: str, metrics_ports: dict[str, int]) -> str:
+    if not any(metrics_ports.values()):
+        return "metrics  off (METRICS_PORT=0)"
+    return "metrics  " + "   ".join(
+        f"{name} http://{metrics_host}:{port}/metrics" for name, port in metrics_ports.items() if port
+    ) + "   (internal listeners, not the public ports)"
+
+
+def walkthrough(election_id: str, host: str, ports: dict[str, int], metrics_host: str,
+                metrics_ports: dict[str, int]) -> str:
     auth, vote, results = (f"http://{host}:{ports[n]}" for n in ("auth", "vote", "results"))
+    metrics = metrics_summary(metrics_host, metrics_ports)
     json_field = "python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'"
     return f"""
   auth     {auth}      vote {vote}      results {results}
+  {metrics}
+  development mode (BALLOTLINE_ENV=development): never for a real election
   demo election: {election_id} (voters voter-000001 .. ; codes go to the development outbox)
 
   Vote as a demo voter:

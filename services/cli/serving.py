@@ -19,4 +19,4 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(sync_handler=lambda a: serve(a.service, a.workers))
     w = commands.add_parser("serve-worker")  # internal: one worker of a supervised service
     w.add_argument("service", choices=SERVICES)
-    w.set_defaults(sync_handler=lambda a: run_worker(a.service, reuse_port=True) or 0)
+    w.set_defaults(sync_handler=lambda a: run_worker(a.service, supervised=True) or 0)

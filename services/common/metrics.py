@@ -1,24 +1,16 @@
 """Prometheus metrics shared by every service, labelled by route template (never the raw
 path, which would hold voter and election ids).
 
-With several worker processes (`ballotline serve --workers N`) the serve command sets
-PROMETHEUS_MULTIPROC_DIR and /metrics aggregates every worker's values.
+They are read on the internal metrics listener (metrics_listener.py), not the public
+port. With several worker processes (`ballotline serve --workers N`) the serve command sets
+PROMETHEUS_MULTIPROC_DIR and the supervisor's listener aggregates every worker's values.
 """
 from __future__ import annotations
 
-import os
 import time
 
 from aiohttp import web
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import Counter, Histogram
 
 HTTP_REQUESTS = Counter(
     "ballotline_http_requests_total",
@@ -33,6 +25,7 @@ HTTP_LATENCY = Histogram(
 )
 
 
+UNMATCHED = "<unmatched>"  # the route label of requests no route matched (or never parsed)
 _children: dict[tuple[str, str, str, int], tuple] = {}
 
 
@@ -54,17 +47,5 @@ def route_template(request: web.Request) -> str:
     route = request.match_info.route
     resource = getattr(route, "resource", None)
     if resource is None:
-        return "unmatched"
+        return UNMATCHED
     return resource.canonical
-
-
-async def metrics_handler(request: web.Request) -> web.Response:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        registry = REGISTRY
-    body = generate_latest(registry)
-    response = web.Response(body=body)
-    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
-    return response

@@ -5,7 +5,7 @@ and the GET /openapi.json route serving a document encoded once at start-up.
 
 Each service describes its own routes in `services/<service>/openapi.py`; `document()`
 adds what every operation shares: the X-Request-Id header on every response, the generic
-500, and /healthz, /readyz, /metrics, /openapi.json.
+500, and /healthz, /readyz, /openapi.json (/metrics is on the internal listener).
 """
 from __future__ import annotations
 
@@ -116,12 +116,10 @@ def operation(operation_id: str, summary: str, responses: Json, **extra: Any) ->
 
 def _operator_paths() -> Json:
     ready = {"200": json_response("Ready.", _STATUS), **problem(503, "Not ready.", "not_ready", retry_after=True)}
-    metrics = json_response("Prometheus text format.", {"type": "string"}, media_type="text/plain")
     return {
         "/healthz": {"get": operation("healthz", "Process alive (no dependency checked).",
                                       {"200": json_response("Alive.", _STATUS)})},
         "/readyz": {"get": operation("readyz", "Dependencies answer and not shutting down.", ready)},
-        "/metrics": {"get": operation("metrics", "Prometheus metrics.", {"200": metrics})},
         OPENAPI_PATH: {"get": operation("openapi", "This document.",
                                         {"200": json_response("OpenAPI 3.1.", {"type": "object"})})},
     }

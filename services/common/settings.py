@@ -1,6 +1,7 @@
 """Configuration from environment variables, read once at start-up.
 
-Every variable is documented in the README. `Secret` keeps secret values out of reprs,
+Every variable is documented in the README. Services run in production unless
+BALLOTLINE_ENV=development says otherwise (fail closed). `Secret` keeps secret values out of reprs,
 logs and tracebacks.
 """
 from __future__ import annotations
@@ -85,6 +86,9 @@ class Env:
         return Secret(value) if value else None
 
 
+METRICS_PORT_OFFSET = 1000  # METRICS_PORT defaults to PORT + this
+
+
 @dataclass(frozen=True)
 class CommonSettings:
     """What every service reads: where it listens, what it talks to, how it logs."""
@@ -96,6 +100,8 @@ class CommonSettings:
     port: int
     log_level: str
     shutdown_timeout: float
+    metrics_host: str
+    metrics_port: int  # 0: no metrics listener
 
     @property
     def production(self) -> bool:
@@ -103,15 +109,25 @@ class CommonSettings:
 
     @classmethod
     def from_env(cls, env: Env, *, default_port: int) -> "CommonSettings":
-        environment = env.str("BALLOTLINE_ENV", "development")
+        # Fail closed: only an explicit BALLOTLINE_ENV=development (`ballotline up`, the
+        # tests) turns on development endpoints, senders and generated secrets.
+        environment = env.str("BALLOTLINE_ENV", "production")
         if environment not in ("development", "production"):
             raise ConfigError(f"BALLOTLINE_ENV must be development or production, got {environment!r}")
+        port = env.int("PORT", default_port)
+        metrics_port = env.int("METRICS_PORT", port + METRICS_PORT_OFFSET)
+        if not 0 <= metrics_port <= 65535:
+            raise ConfigError(f"METRICS_PORT must be between 0 (off) and 65535, got {metrics_port}")
+        if metrics_port == port:
+            raise ConfigError("METRICS_PORT must differ from PORT: /metrics is not served on the public port")
         return cls(
             environment=environment,
             database_url=Secret(env.str("DATABASE_URL")),
             redis_url=Secret(env.str("REDIS_URL")),
             host=env.str("HOST", "127.0.0.1"),
-            port=env.int("PORT", default_port),
+            port=port,
             log_level=env.str("LOG_LEVEL", "INFO").upper(),
             shutdown_timeout=env.float("SHUTDOWN_TIMEOUT", 10.0),
+            metrics_host=env.str("METRICS_HOST", "127.0.0.1"),
+            metrics_port=metrics_port,
         )

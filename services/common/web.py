@@ -1,5 +1,5 @@
 """HTTP plumbing every service shares: request ids, problem+json errors, per-route
-metrics, health/readiness endpoints, body decoding, and the base `web.Application`.
+metrics (read on the internal listener, never here), health/readiness endpoints, body decoding, and the base `web.Application`.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from .logs import request_id_var
-from .metrics import metrics_handler, observe_request, route_template
+from .metrics import UNMATCHED, observe_request, route_template
 from .problems import BadRequest, Problem, problem_response, response_for
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def base_app(service: str) -> web.Application:
     app.on_response_prepare.append(_add_request_id)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics_handler)
+    # No /metrics here: it is served on the internal listener (metrics_listener.py).
     return app
 
 
@@ -165,12 +165,14 @@ class JsonAccessLogger(AbstractAccessLogger):
     """One structured line per request; the path is the route template, not raw ids."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        route = "unmatched"
-        if isinstance(request, web.Request):
-            route = route_template(request)
-            started = request.get(STARTED)
-            if started is not None:  # the loop's clock can be too coarse (uvloop: 1 ms)
-                time = perf_counter() - started
+        route = UNMATCHED
+        started = request.get(STARTED)
+        # Set by edge_middleware, so the request was parsed and routed. A request the HTTP
+        # parser refused (bad request line, oversized headers) reaches here without a
+        # route: it is logged as <unmatched> rather than raising on its missing match_info.
+        if started is not None:
+            route = route_template(request)  # type: ignore[arg-type]
+            time = perf_counter() - started  # the loop's clock can be too coarse (uvloop: 1 ms)
         self.logger.info(
             "%s %s %s",
             request.method,

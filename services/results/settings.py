@@ -6,7 +6,9 @@
 | HOST                       | 127.0.0.1      | listen address |
 | DATABASE_URL               | (required)     | Postgres (the embedded one when started by `ballotline up`) |
 | REDIS_URL                  | (required)     | Redis (snapshots, pub/sub) |
-| BALLOTLINE_ENV             | development    | development or production |
+| BALLOTLINE_ENV             | production     | production, or development (`ballotline up`) |
+| METRICS_HOST               | 127.0.0.1      | internal /metrics listener address |
+| METRICS_PORT               | PORT + 1000    | internal /metrics listener port; 0 = off |
 | LOG_LEVEL                  | INFO           | |
 | SHUTDOWN_TIMEOUT           | 10             | seconds to finish requests on SIGTERM |
 | RESULTS_RUN_TALLY          | true           | run the tally worker inside this process (TALLY_*: services/tally/settings.py) |

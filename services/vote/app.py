@@ -44,6 +44,16 @@ def load_settings(env: Env) -> config.VoteSettings:
     return config.load_settings(env, default_port=DEFAULT_PORT)
 
 
+def development_features(settings: config.VoteSettings) -> list[str]:
+    """What development mode allows, for the warning `ballotline serve` logs at start."""
+    features = []
+    if settings.secret_key is None:
+        features.append("ephemeral VOTE_SECRET_KEY (replays and receipts do not survive a restart)")
+    if settings.signing_key is None:
+        features.append("ephemeral receipt signing key")
+    return features
+
+
 def _keyring(settings: config.VoteSettings) -> Keyring:
     if settings.secret_key is None:
         log.warning("no VOTE_SECRET_KEY: using an ephemeral secret; replays and receipts do not survive a restart")

@@ -3,8 +3,8 @@
 A strict compact-JWS check for one algorithm: exactly three base64url segments, header
 `alg` exactly "EdDSA" (never `none`, never HS*/RS*), no `crit`, a known `kid`, an Ed25519
 signature over `header.payload`; then `aud`, `iss`, `exp` (at most 15 min after `iat`),
-`nbf` when present, and the claims the service needs. Written out rather than calling `jwt.decode` because PyJWT's
-per-character base64 check cost ~0.3 ms a token, more than the signature itself
+`iat` no later than now + MAX_CLOCK_SKEW, `nbf` when present, and the claims the service
+needs. Written out rather than calling `jwt.decode` because PyJWT's per-character base64 check cost ~0.3 ms a token, more than the signature itself
 (measured with cProfile under loadtests/bench_vote.py); the checks are the same.
 """
 from __future__ import annotations
@@ -23,6 +23,9 @@ from .jwks import KeySet
 
 AUDIENCE = "ballotline-vote"
 MAX_LIFETIME = 900  # API.md: exp is at most 15 minutes after iat
+# How far ahead of this host's clock auth's clock may run: a token whose `iat` is later
+# than now + MAX_CLOCK_SKEW was not issued by an honest auth with a sane clock.
+MAX_CLOCK_SKEW = 30
 _SEGMENT = re.compile(rb"^[A-Za-z0-9_-]+$")
 _decode_json = msgspec.json.Decoder(dict).decode
 
@@ -110,6 +113,8 @@ class TokenVerifier:
             raise InvalidToken("the token has expired")
         if nbf > now + self._leeway:
             raise InvalidToken("the token is not valid yet")
+        if iat > now + MAX_CLOCK_SKEW:
+            raise InvalidToken("the token was issued in the future")
         if exp - iat > MAX_LIFETIME:
             raise InvalidToken("the token lives longer than 15 minutes")
         values = [claims.get(c) for c in ("sub", "eid", "pct")]

@@ -10,12 +10,12 @@ async def test_healthz_and_readyz_answer_200_with_storage_up(client):
     assert response.status == 200 and "X-Request-Id" in response.headers
 
 
-async def test_metrics_count_logins_by_method_and_routes_by_template(client, roll):
+async def test_metrics_count_logins_by_method_and_routes_by_template(client, roll, scrape_metrics):
     await login_with_code(client, "alice")
     await client.post("/v1/auth/otp", json={"election_id": "test-election", "voter_id": "alice"})
     await client.post("/v1/auth/otp", json={"election_id": "test-election", "voter_id": "alice"})
     await client.post("/v1/auth/otp", json={"election_id": "test-election", "voter_id": "alice"})
-    text = await (await client.get("/metrics")).text()
+    text = await scrape_metrics()
     for name in ('ballotline_auth_tokens_issued_total{method="otp"}',
                  'ballotline_auth_challenges_requested_total{method="otp"}',
                  'ballotline_auth_codes_sent_total{sender="outbox"}',

@@ -74,13 +74,13 @@ async def test_the_webhook_sender_retries_until_the_gateway_takes_the_code(produ
     assert code not in logged and token not in logged and "alice" not in logged
 
 
-async def test_the_webhook_sender_does_not_retry_a_refusal(production, roll):
+async def test_the_webhook_sender_does_not_retry_a_refusal(production, roll, scrape_metrics):
     client, gateway = await production([400])
     await request_code(client, "alice")
     await gateway.wait_for(1)
     await asyncio.sleep(0.2)
     assert len(gateway.received) == 1
-    metrics = await (await client.get("/metrics")).text()
+    metrics = await scrape_metrics()
     assert 'ballotline_auth_code_delivery_failures_total{sender="webhook"}' in metrics
 
 

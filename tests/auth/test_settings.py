@@ -10,6 +10,7 @@ from services.common.settings import ConfigError, Env
 from .keys import pem
 
 BASE = {"DATABASE_URL": "postgresql://x/y", "REDIS_URL": "redis://x"}
+DEVELOPMENT = {**BASE, "BALLOTLINE_ENV": "development"}
 PRODUCTION = {
     **BASE,
     "BALLOTLINE_ENV": "production",
@@ -37,8 +38,15 @@ def test_production_refuses_to_start_without(missing):
         load_settings(Env({k: v for k, v in PRODUCTION.items() if k != missing}))
 
 
+def test_without_ballotline_env_a_service_is_in_production_and_refuses_to_start_without_secrets():
+    with pytest.raises(ConfigError, match="AUTH_SECRET_KEY is required in production"):
+        load_settings(Env(BASE))
+    settings = load_settings(Env({k: v for k, v in PRODUCTION.items() if k != "BALLOTLINE_ENV"}))
+    assert settings.common.production and settings.sender == "webhook"
+
+
 def test_development_defaults_to_the_outbox_and_ephemeral_keys():
-    settings = load_settings(Env(BASE))
+    settings = load_settings(Env(DEVELOPMENT))
     assert settings.sender == "outbox" and settings.secret_key is None and settings.signing_key is None
     assert (settings.token_ttl, settings.otp_ttl, settings.issuer) == (600, 300, "ballotline-auth")
     assert settings.rates.challenge_per_voter.limit == 3 and settings.rates.challenge_per_voter.window == 600
@@ -60,7 +68,7 @@ def test_development_defaults_to_the_outbox_and_ephemeral_keys():
 )
 def test_bad_values_are_refused_naming_the_variable(env, message):
     with pytest.raises(ConfigError, match=message):
-        load_settings(Env({**BASE, **env}))
+        load_settings(Env({**DEVELOPMENT, **env}))
 
 
 def test_a_non_ed25519_signing_key_is_refused(tmp_path):
@@ -74,7 +82,7 @@ def test_a_non_ed25519_signing_key_is_refused(tmp_path):
     key = ec.generate_private_key(ec.SECP256R1()).private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     (tmp_path / "ec.pem").write_bytes(key)
     with pytest.raises(ConfigError, match="Ed25519"):
-        load_settings(Env({**BASE, "AUTH_SIGNING_KEY_FILE": str(tmp_path / "ec.pem")}))
+        load_settings(Env({**DEVELOPMENT, "AUTH_SIGNING_KEY_FILE": str(tmp_path / "ec.pem")}))
 
 
 def test_secrets_do_not_show_in_the_settings_repr():

@@ -96,7 +96,7 @@ def test_the_helper_rejects_hs256_even_keyed_with_the_public_key(signed):
         verify_access_token(token, keys)
 
 
-def test_the_helper_rejects_wrong_audience_expiry_unknown_kid_and_long_lifetimes(signed):
+def test_the_helper_rejects_wrong_audience_expiry_future_issue_unknown_kid_and_long_lifetimes(signed):
     key, keys = signed
     now = int(time.time())
     base = {"iss": "i", "aud": "ballotline-vote", "sub": "h", "eid": "e", "pct": "p", "amr": ["otp"],
@@ -107,7 +107,7 @@ def test_the_helper_rejects_wrong_audience_expiry_unknown_kid_and_long_lifetimes
 
     assert verify_access_token(token(), keys).sub == "h"
     for bad in (token(aud="ballotline-results"), token(iat=now - 120, exp=now - 60), token(kid="other"),
-                token(exp=now + 3600), token(amr=["password"])):
+                token(iat=now + 120, exp=now + 600), token(exp=now + 3600), token(amr=["password"])):
         with pytest.raises(jwt.InvalidTokenError):
             verify_access_token(bad, keys)
     missing = jwt.encode({k: v for k, v in base.items() if k != "pct"}, key.private, algorithm="EdDSA",

@@ -191,9 +191,9 @@ async def test_after_redis_is_flushed_results_come_back_and_never_go_backwards(c
     assert int(await redis.hget("ballotline:results:city-2026", "version")) == body["version"]
 
 
-async def test_metrics_expose_tally_and_results_series(client):
+async def test_metrics_expose_tally_and_results_series(client, scrape_metrics):
     await wait_for_version(client, "/v1/elections/city-2026/results", 0)
-    text = await (await client.get("/metrics")).text()
+    text = await scrape_metrics()
     for name in (
         "ballotline_tally_snapshots_published_total",
         "ballotline_tally_invariant_failures_total",
@@ -204,7 +204,7 @@ async def test_metrics_expose_tally_and_results_series(client):
         assert name in text, name
 
 
-async def test_a_watcher_leaving_mid_stream_is_not_logged_as_an_error(client, caplog, monkeypatch):
+async def test_a_watcher_leaving_mid_stream_is_not_logged_as_an_error(client, caplog, monkeypatch, scrape_metrics):
     from aiohttp import ClientConnectionResetError, web
 
     await wait_for_version(client, "/v1/elections/city-2026/results", 0)
@@ -220,5 +220,5 @@ async def test_a_watcher_leaving_mid_stream_is_not_logged_as_an_error(client, ca
         response = await client.get("/v1/elections/city-2026/results/stream")
         await response.read()
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
-    metrics = await (await client.get("/metrics")).text()
+    metrics = await scrape_metrics()
     assert "ballotline_results_stream_subscribers 0.0" in metrics

@@ -37,6 +37,7 @@ def vote_env(database_url: str, redis_url: str, jwks_url: str, **extra: str) -> 
         "VOTE_SECRET_KEY": SECRET,
         "VOTE_CATALOG_POLL_SECONDS": "5",
         **TALLY_ENV,
+        "METRICS_PORT": "0",  # `ballotline serve` in the crash test: a random port + 1000 could be taken
     }
     env.update(extra)
     return env

@@ -45,11 +45,11 @@ async def test_the_fingerprint_is_recomputable_from_the_ballot_row(vote_client, 
     assert receipt["fingerprint"] == "sha256:" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-async def test_metrics_count_ballots_by_outcome_and_batch_sizes(vote_client, minter, election):
+async def test_metrics_count_ballots_by_outcome_and_batch_sizes(vote_client, minter, election, scrape_metrics):
     voter = Voter(vote_client, minter)
     await voter.cast(key=new_key())
     await voter.cast(key=new_key())
-    text = await (await vote_client.get("/metrics")).text()
+    text = await scrape_metrics()
     assert 'ballotline_vote_ballots_total{code="created",result="accepted"}' in text
     assert 'ballotline_vote_ballots_total{code="already_voted",result="refused"}' in text
     for name in ("ballotline_vote_batch_size_bucket", "ballotline_vote_queue_depth", "ballotline_vote_commit_seconds_bucket"):

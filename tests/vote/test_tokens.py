@@ -137,3 +137,21 @@ async def test_a_token_not_valid_yet_is_401_and_an_audience_list_naming_the_vote
     voter = Voter(vote_client, minter)
     voter.token = minter.mint(aud=["ballotline-vote", "other"])
     assert (await voter.cast(key=new_key())).status == 201
+
+
+async def test_a_token_issued_in_the_future_beyond_the_clock_skew_is_401(vote_client, minter, election, pool):
+    from services.vote.tokens import MAX_CLOCK_SKEW
+
+    now = int(__import__("time").time())
+    from_the_future = minter.mint(iat=now + MAX_CLOCK_SKEW + 60, exp=now + MAX_CLOCK_SKEW + 600)
+    assert await refused_with(Voter(vote_client, minter), from_the_future) == (401, "invalid_token")
+    assert await pool.fetchval("SELECT count(*) FROM ballots") == 0
+
+
+async def test_a_token_issued_by_a_clock_slightly_ahead_is_accepted(vote_client, minter, election):
+    from services.vote.tokens import MAX_CLOCK_SKEW
+
+    now = int(__import__("time").time())
+    voter = Voter(vote_client, minter)
+    voter.token = minter.mint(iat=now + MAX_CLOCK_SKEW - 10, exp=now + 600)
+    assert (await voter.cast(key=new_key())).status == 201
