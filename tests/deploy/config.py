@@ -12,9 +12,10 @@ from services.common.settings import Env
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-# Announced by the Postgres-roles work (group roles ballotline_auth/vote/tally/results):
-# the deploy files set it already; code that does not read it yet ignores it.
-PENDING = {"DATABASE_ROLE"}
+# Announced by work in progress elsewhere: DATABASE_ROLE (the services' Postgres group
+# roles), METRICS_HOST / METRICS_PORT (the internal metrics listener). The deploy files set
+# them already; code that does not read them yet ignores them.
+PENDING = {"DATABASE_ROLE", "METRICS_HOST", "METRICS_PORT"}
 
 
 def variables_the_services_read() -> set[str]:
