@@ -11,6 +11,7 @@ import yaml
 from dockerfile_parse import DockerfileParser
 
 from services.cli.main import build_parser
+from services.common.sealed_box import generate_pem
 from tests.deploy.config import (
     DEPLOY,
     ROOT,
@@ -79,8 +80,10 @@ def test_each_service_loads_a_complete_production_configuration_from_the_compose
     """With deploy/compose.env.example as .env and keys where the secrets are mounted."""
     values = example_values(DEPLOY / "compose.env.example")
     mounted = {}
+    tally_private, tally_public = generate_pem()
+    material = {"tally_private_key": tally_private.decode(), "tally_public_key": tally_public.decode()}
     for name in compose["secrets"]:
-        (tmp_path / name).write_text(signing_key_pem())
+        (tmp_path / name).write_text(material.get(name) or signing_key_pem())
         mounted[f"/run/secrets/{name}"] = str(tmp_path / name)
     loaded = {}
     for name in APP_SERVICES:

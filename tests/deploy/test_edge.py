@@ -23,6 +23,7 @@ from services.vote.app import create_app as create_vote
 from services.vote.app import load_settings as vote_settings
 from tests.deploy import edge
 from tests.factories import create_election, definition
+from tests.tally_keys import ENV as TALLY_ENV
 
 NGINX = edge.nginx_binary()
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (Debian's nginx; .ci/run installs it)")
@@ -56,7 +57,7 @@ async def wait_ready(session: aiohttp.ClientSession, url: str) -> None:
 @pytest.fixture
 async def stack(aiohttp_server, pool, redis, database_url, redis_url, tmp_path):
     await create_election(pool, definition(ELECTION), VOTERS)
-    common = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "BALLOTLINE_ENV": "development"}
+    common = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "BALLOTLINE_ENV": "development", **TALLY_ENV}
     auth = await aiohttp_server(create_auth(auth_settings(Env({
         **common,
         "AUTH_SECRET_KEY": "a" * 40,

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from services.cli.main import build_parser
+from services.common.sealed_box import generate_pem
 from tests.deploy.config import DEPLOY, load_service_settings, signing_key_pem, variables_the_services_read
 
 K8S = DEPLOY / "k8s"
@@ -198,8 +199,10 @@ def test_each_http_service_loads_a_complete_production_configuration_from_its_ma
                     value = "postgresql://ballotline:x@ballotline-db-rw:5432/ballotline"
             elif variable["name"].endswith("_KEY_FILE"):
                 assert value.rsplit("/", 1)[0] in mounted
-                value = str(tmp_path / f"{name}.pem")
-                (tmp_path / f"{name}.pem").write_text(signing_key_pem())
+                value = str(tmp_path / f"{name}-{variable['name']}.pem")
+                public = generate_pem()[1].decode()
+                (tmp_path / f"{name}-{variable['name']}.pem").write_text(
+                    public if variable["name"] == "TALLY_PUBLIC_KEY_FILE" else signing_key_pem())
             environment[variable["name"]] = value
         settings = load_service_settings(name, environment)
         assert settings.common.production and settings.common.port == HTTP_SERVICES[name]
