@@ -149,7 +149,7 @@ def test_a_worker_failing_with_a_configuration_error_stops_the_supervisor_with_2
         taken.listen()
         port = taken.getsockname()[1]
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PORT": str(port),
-               "METRICS_PORT": "0", "BALLOTLINE_ENV": "development"}
+               "METRICS_PORT": "0", "BALLOTLINE_ENV": "development", **TALLY_ENV}
         done = subprocess.run([sys.executable, "-m", "services.cli.main", "serve", "results", "--workers", "2"],
                               env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2

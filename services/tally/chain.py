@@ -1,5 +1,5 @@
-"""Verify the published hash chain: each stored snapshot matches its digest and names
-the digest of the snapshot published before it in the same scope. Pure."""
+"""Verify the published hash chain: each stored snapshot matches its digest, and its
+digest covers the digest of the snapshot published before it in the same scope. Pure."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -19,7 +19,7 @@ def chain_problems(rows: Iterable[tuple[str, int, str, str | None, str]]) -> lis
         where = f"{scope or 'total'} v{version}"
         if snapshot.get("digest") != digest or digest_of(snapshot) != digest:
             problems.append(f"{where}: body does not match its digest")
-        if previous_digest != previous.get(scope):
+        if previous_digest != previous.get(scope) or snapshot.get("previous_digest") != previous_digest:
             problems.append(f"{where}: previous digest does not link to the snapshot before it")
         previous[scope] = digest
     return problems

@@ -79,16 +79,19 @@ async def _publish_locked(conn: asyncpg.Connection, election: Election, now: dat
     head = heads.get(TOTAL)
     version = (head.version if head else 0) + 1
     common = dict(tally=tally, eligible=eligible, status=election.status(now), version=version, as_of=now)
-    built = {TOTAL: build(definition, **common)}
+    built = {TOTAL: build(definition, previous_digest=head and head.digest, **common)}
     for p in definition.precincts:
-        built[p.precinct_id] = build(definition, precinct_id=p.precinct_id, **common)
+        previous = heads.get(p.precinct_id)
+        built[p.precinct_id] = build(
+            definition, precinct_id=p.precinct_id, previous_digest=previous and previous.digest, **common
+        )
     keys = {scope: content_key(snap) for scope, snap in built.items()}
     changed = {s for s in built if s not in heads or heads[s].content_key != keys[s]}
     if not changed:
         return None
     problems = violations(built[TOTAL], definition, previous_version=head.version if head else None)
     voted = built[TOTAL]["turnout"]["voted"]
-    voters = await tally_db.voters_with_ballot(conn, eid, at_least=voted)
+    voters = await tally_db.voters_with_ballot(conn, eid)
     if voted > voters:  # a voter counted twice (two halves of a re-vote apart), or a ballot without a voter
         problems.append(f"turnout voted {voted} exceeds the {voters} voters who have a ballot")
     for scope, snap in built.items():

@@ -25,7 +25,7 @@ from .rounding import as_percent, ratio, shares
 
 Snapshot = dict[str, Any]
 _canonical = msgspec.json.Encoder(order="sorted")
-_UNSEALED = ("version", "as_of", "digest")
+_UNSEALED = ("version", "as_of", "digest", "previous_digest")
 
 
 def rfc3339(moment: datetime) -> str:
@@ -41,8 +41,11 @@ def build(
     version: int,
     as_of: datetime,
     precinct_id: str | None = None,
+    previous_digest: str | None = None,
 ) -> Snapshot:
-    """The snapshot of the whole election, or of one precinct when `precinct_id` is set."""
+    """The snapshot of the whole election, or of one precinct when `precinct_id` is set.
+    `previous_digest` (the digest published before it in the same scope) is sealed into
+    its digest: the history is a hash chain."""
     if precinct_id is not None:
         tally = tally.precinct(precinct_id)
         precincts = [precinct_id]
@@ -56,6 +59,7 @@ def build(
     snapshot.update(
         version=version,
         as_of=rfc3339(as_of),
+        previous_digest=previous_digest,
         status=status,
         turnout={"eligible": entitled, "voted": voted, "percent": as_percent(ratio(voted, entitled))},
         precincts_reporting=sum(1 for p in precincts if tally.voted.get(p, 0) > 0),

@@ -179,11 +179,11 @@ async def read_eligible(conn: asyncpg.Connection, election_id: str) -> dict[str,
     return {r[0]: r[1] for r in rows}
 
 
-async def voters_with_ballot(conn: asyncpg.Connection, election_id: str, *, at_least: int) -> int:
-    """How many voters have a ballot (participation rows), counted up to `at_least` only:
-    the publisher needs to know that turnout does not exceed it, not the exact figure."""
+async def voters_with_ballot(conn: asyncpg.Connection, election_id: str) -> int:
+    """How many voters have a ballot: participation rows, as counted by migration 0005's
+    trigger in the same transactions that write them."""
     return await conn.fetchval(
-        "SELECT count(*) FROM (SELECT 1 FROM participation WHERE election_id = $1 LIMIT $2) p", election_id, at_least
+        "SELECT coalesce(sum(voters), 0) FROM participation_counts WHERE election_id = $1", election_id
     )
 
 

@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 from services.tally import redis_store, snapshots_db
 from services.tally.chain import chain_problems
 from services.tally.publisher import publish
+from services.tally.snapshot import digest_of
 from tests.results.ballots import cast
 
 
@@ -52,6 +53,23 @@ async def test_published_snapshots_form_an_intact_hash_chain(pool, redis, electi
     assert chain_problems(rows) == []
     forged = [r if r[1] != 2 or r[0] else (r[0], r[1], r[2], r[3], r[4].replace('"voted": 2', '"voted": 9')) for r in rows]
     assert chain_problems(forged) != []
+
+
+async def test_each_digest_covers_the_previous_digest_so_history_cannot_be_relinked(pool, redis, election, make_worker):
+    worker = make_worker()
+    for _ in range(3):
+        await cast(pool, election, "p1", {"mayor": ["bob"], "council": []})
+        await worker.drain()
+    async with pool.acquire() as conn:
+        rows = [tuple(r) for r in await snapshots_db.chain(conn, election.election_id) if r[0] == ""]
+    bodies = [msgspec.json.decode(r[4]) for r in rows]
+    assert bodies[0]["previous_digest"] is None
+    assert [b["previous_digest"] for b in bodies[1:]] == [r[2] for r in rows[:-1]]
+    # Relinking version 3 to version 1 (dropping 2 from the history) needs a new digest.
+    relinked = dict(bodies[2], previous_digest=bodies[0]["digest"])
+    assert digest_of(relinked) != bodies[2]["digest"]
+    dropped = [rows[0], (*rows[2][:3], rows[0][2], msgspec.json.encode(relinked).decode())]
+    assert any("digest" in p for p in chain_problems(dropped))
 
 
 async def test_redis_flushed_gets_the_same_snapshot_back_and_versions_never_go_backwards(pool, redis, election, make_worker):

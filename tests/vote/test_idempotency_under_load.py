@@ -26,9 +26,12 @@ async def counts(pool) -> tuple[int, int, int]:
     """(outbox messages, participation rows, live ballots once the tally has run)."""
     messages = await pool.fetchval("SELECT count(*) FROM tally_outbox")
     await tally_now(pool)
+    voters = await pool.fetchval("SELECT count(*) FROM participation")
+    # the trigger-kept count the tally checks turnout against agrees, under any concurrency
+    assert await pool.fetchval("SELECT coalesce(sum(voters), 0) FROM participation_counts") == voters
     return (
         messages,
-        await pool.fetchval("SELECT count(*) FROM participation"),
+        voters,
         await pool.fetchval("SELECT count(*) FROM ballots WHERE NOT superseded AND NOT annulled"),
     )
 

@@ -96,7 +96,7 @@ async def test_random_interleavings_of_ballots_revotes_and_two_workers_never_pub
     client, catalog = watched
     await pool.execute(
         "TRUNCATE ballots, tally_outbox, participation, idempotency_keys, tally_votes, tally_contests,"
-        " tally_precincts, results_snapshots, results_heads"
+        " tally_precincts, results_snapshots, results_heads, participation_counts"
     )
     workers = [worker(pool, redis, catalog, 2), worker(pool, redis, catalog, 3)]
     run = next(_counter)
@@ -138,3 +138,5 @@ async def test_random_interleavings_of_ballots_revotes_and_two_workers_never_pub
     if last:
         assert final and final[-1]["turnout"]["voted"] == len(last)
         assert mayor(final[-1]) == expected
+    counted = await pool.fetchval("SELECT coalesce(sum(voters), 0) FROM participation_counts WHERE election_id = $1", ELECTION)
+    assert counted == await pool.fetchval("SELECT count(*) FROM participation WHERE election_id = $1", ELECTION) == len(last)
