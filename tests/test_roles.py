@@ -15,7 +15,9 @@ import asyncpg
 import pytest
 
 from services.common import roles
-from services.common.storage import create_pool
+from services.common.storage import PG, create_pool
+from services.results.app import TALLY
+from tests.test_end_to_end import system  # noqa: F401 - the three services, started with their defaults
 
 TABLES = (
     "elections", "precincts", "voters", "election_events", "signing_keys", "ballots", "tally_outbox",
@@ -211,6 +213,13 @@ async def test_even_the_owner_cannot_rewrite_the_audit_trail(pool):
         await pool.execute("DELETE FROM election_events")
 
 
+async def test_each_service_and_the_tally_connect_as_their_own_role(system):  # noqa: F811
+    auth, vote, results = system
+    for client, role in ((auth, roles.AUTH), (vote, roles.VOTE), (results, roles.RESULTS)):
+        assert await client.server.app[PG].fetchval("SELECT current_user") == role
+    assert await results.server.app[TALLY].pool.fetchval("SELECT current_user") == roles.TALLY
+
+
 async def test_a_released_connection_comes_back_as_the_pool_role_not_the_login_user(database_url, pool):
     login = await pool.fetchval("SELECT session_user")
     role_pool = await create_pool(database_url, min_size=1, max_size=1, role=roles.VOTE)
@@ -262,3 +271,18 @@ async def test_a_login_user_outside_the_group_cannot_assume_its_role(database_ur
         await pool.execute(f"DROP OWNED BY {login}")
         await pool.execute(f"DROP ROLE {login}")
 
+
+def test_each_service_defaults_to_its_role_and_an_empty_one_means_the_login_user():
+    from services.auth.app import load_settings as auth
+    from services.common.settings import Env
+    from services.results.app import load_settings as results
+    from services.vote.app import load_settings as vote
+
+    env = {"DATABASE_URL": "postgresql://x@h/db", "REDIS_URL": "redis://h"}
+    assert auth(Env(env)).common.database_role == roles.AUTH
+    assert vote(Env(env)).common.database_role == roles.VOTE
+    assert results(Env(env)).common.database_role == roles.RESULTS
+    assert results(Env(env)).tally.database_role == roles.TALLY
+    custom = results(Env({**env, "DATABASE_ROLE": "results_login", "TALLY_DATABASE_ROLE": ""}))
+    assert custom.common.database_role == "results_login" and custom.tally.database_role is None
+    assert vote(Env({**env, "DATABASE_ROLE": ""})).common.database_role is None

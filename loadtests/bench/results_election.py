@@ -24,6 +24,7 @@ async def prepare(database_url: str, redis_url: str, ballots: int) -> None:
     from services.common.election import Contest, ElectionDefinition, Option, Precinct
     from services.common.elections_db import insert_election
     from services.common.migrate import migrate
+    from services.tally.service import create_tally_pool
     from services.tally.settings import TallySettings
     from services.tally.worker import TallyWorker
 
@@ -47,7 +48,9 @@ async def prepare(database_url: str, redis_url: str, ballots: int) -> None:
     catalog = ElectionCatalog(pool)
     await catalog.start()
     redis = aioredis.from_url(redis_url)
-    await TallyWorker(pool, redis, catalog, TallySettings()).drain()
+    tally = await create_tally_pool(database_url, TallySettings())  # as ballotline_tally, like the service
+    await TallyWorker(tally, redis, catalog, TallySettings()).drain()
+    await tally.close()
     await catalog.stop()
     await redis.aclose()
     await pool.close()

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from services.common import roles
 from services.common.elections_db import load_elections
 from services.vote.preparing import BallotPreparer
 from services.vote.receipts import ReceiptSigner
@@ -33,8 +34,8 @@ async def count_ballots(url: str, prefix: str) -> int:
 
 async def direct_phase(label: str, ctx: dict, n: int, batch: int, concurrency: int) -> dict:
     url, pg = ctx["url"], ctx["pg"]
-    pool = await asyncpg.create_pool(url, min_size=concurrency, max_size=concurrency,
-                                     server_settings={"synchronous_commit": "on"})
+    pool = await asyncpg.create_pool(url, min_size=concurrency, max_size=concurrency,  # as the service connects
+                                     server_settings={"synchronous_commit": "on", "role": roles.VOTE})
     keyring = Keyring(SECRET.encode())
     preparer = BallotPreparer(keyring, ReceiptSigner(Ed25519PrivateKey.generate()))
     async with pool.acquire() as conn:

@@ -96,13 +96,15 @@ class CommonSettings:
     port: int
     log_level: str
     shutdown_timeout: float
+    database_role: str | None = None  # None: the login user's own privileges
+
 
     @property
     def production(self) -> bool:
         return self.environment == "production"
 
     @classmethod
-    def from_env(cls, env: Env, *, default_port: int) -> "CommonSettings":
+    def from_env(cls, env: Env, *, default_port: int, default_role: str | None = None) -> "CommonSettings":
         environment = env.str("BALLOTLINE_ENV", "development")
         if environment not in ("development", "production"):
             raise ConfigError(f"BALLOTLINE_ENV must be development or production, got {environment!r}")
@@ -114,4 +116,5 @@ class CommonSettings:
             port=env.int("PORT", default_port),
             log_level=env.str("LOG_LEVEL", "INFO").upper(),
             shutdown_timeout=env.float("SHUTDOWN_TIMEOUT", 10.0),
+            database_role=env.str("DATABASE_ROLE", default_role or "").strip() or None,
         )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.common import roles
 from services.common.settings import CommonSettings, ConfigError, Env
 from services.tally.settings import TallySettings
 
@@ -47,7 +48,7 @@ def load_settings(env: Env) -> ResultsSettings:
     if min(max_age, swr, sie) < 0:
         raise ConfigError("RESULTS_CACHE_* must not be negative")
     return ResultsSettings(
-        common=CommonSettings.from_env(env, default_port=DEFAULT_PORT),
+        common=CommonSettings.from_env(env, default_port=DEFAULT_PORT, default_role=roles.RESULTS),
         tally=TallySettings.from_env(env),
         run_tally=env.bool("RESULTS_RUN_TALLY", True),
         cache_control=f"public, max-age={max_age}, stale-while-revalidate={swr}, stale-if-error={sie}",

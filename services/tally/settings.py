@@ -8,11 +8,13 @@ RESULTS_RUN_TALLY, or `ballotline tally run`).
 | TALLY_PUBLISH_INTERVAL_MS  | 250            | least time between two publications of an election |
 | TALLY_SWEEP_INTERVAL       | 1.0            | seconds between sweeps: status changes, Redis repair, lag gauge |
 | TALLY_RECOUNT_INTERVAL     | 60             | seconds between full recounts (0 = never) |
+| TALLY_DATABASE_ROLE        | ballotline_tally | Postgres role of the tally's own pool (empty: the login user) |
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.common import roles
 from services.common.settings import ConfigError, Env
 
 
@@ -23,6 +25,7 @@ class TallySettings:
     publish_interval: float = 0.25
     sweep_interval: float = 1.0
     recount_interval: float = 60.0
+    database_role: str | None = roles.TALLY
 
     @classmethod
     def from_env(cls, env: Env) -> "TallySettings":
@@ -32,6 +35,7 @@ class TallySettings:
             publish_interval=env.int("TALLY_PUBLISH_INTERVAL_MS", 250) / 1000,
             sweep_interval=env.float("TALLY_SWEEP_INTERVAL", 1.0),
             recount_interval=env.float("TALLY_RECOUNT_INTERVAL", 60.0),
+            database_role=roles.database_role(env, roles.TALLY, "TALLY_DATABASE_ROLE"),
         )
         if settings.batch_size < 1:
             raise ConfigError("TALLY_BATCH_SIZE must be at least 1")
