@@ -72,6 +72,15 @@ def test_the_migration_created_every_role_without_login(database_url):
     assert asyncio.run(go()) == {role: False for role in roles.ALL}
 
 
+@pytest.mark.parametrize(
+    "statement",
+    ["SELECT selections FROM ballots", "SELECT * FROM ballots", "SELECT * FROM participation", "SELECT * FROM voters",
+     "SELECT * FROM idempotency_keys", "SELECT * FROM signing_keys", "SELECT * FROM tally_outbox"],
+)
+async def test_results_reads_only_what_it_serves(database_url, pool, statement):
+    await _refused(database_url, roles.RESULTS, statement)
+
+
 async def test_results_cannot_write_anywhere(database_url, pool):
     async with pool.acquire() as conn:
         columns = {t: await _column(conn, t) for t in TABLES}
