@@ -187,7 +187,8 @@ async def test_operator_manages_elections_and_rolls_only(database_url, pool, sta
 async def test_the_tally_counts_participation_rows(database_url, pool):
     conn = await asyncpg.connect(database_url, server_settings={"role": roles.TALLY})
     try:
-        assert await conn.fetchval("SELECT count(election_id) FROM participation") == 0
+        assert await conn.fetchval("SELECT count(*) FROM participation") == 0
+        assert await conn.fetch("SELECT election_id, count(*) FROM participation GROUP BY election_id") == []
     finally:
         await conn.close()
 
