@@ -60,7 +60,7 @@ def _role_hint(exc: BaseException) -> list[str]:
     if "role" not in str(exc) and not isinstance(exc, asyncpg.InsufficientPrivilegeError):
         return []
     return [
-        f"hint: operator commands run as DATABASE_ROLE={operator_role() or ''!s}; the login user must be a member"
+        f"hint: operator commands run as DATABASE_ROLE={operator_role() or ''}; the login user must be a member"
         " of it (`GRANT ballotline_operator TO ...`) and `ballotline db migrate` creates it"
     ]
 
