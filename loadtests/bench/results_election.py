@@ -27,6 +27,7 @@ async def prepare(env: dict[str, str], ballots: int) -> None:
     from services.common.elections_db import insert_election
     from services.common.migrate import migrate
     from services.common.settings import Env
+    from services.tally.service import create_tally_pool
     from services.tally.settings import TallySettings
     from services.tally.worker import TallyWorker
 
@@ -52,7 +53,10 @@ async def prepare(env: dict[str, str], ballots: int) -> None:
     catalog = ElectionCatalog(pool)
     await catalog.start()
     redis = aioredis.from_url(redis_url)
-    await TallyWorker(pool, redis, catalog, TallySettings.from_env(Env(env))).drain()
+    settings = TallySettings.from_env(Env(env))
+    tally = await create_tally_pool(database_url, settings)  # as ballotline_tally, like the service
+    await TallyWorker(tally, redis, catalog, settings).drain()
+    await tally.close()
     await catalog.stop()
     await redis.aclose()
     await pool.close()

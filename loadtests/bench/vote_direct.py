@@ -11,6 +11,7 @@ import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from services.common import roles
 from services.common.elections_db import load_elections
 from services.common.sealed_box import Sealer
 from services.vote.preparing import BallotPreparer
@@ -35,8 +36,8 @@ async def count_ballots(url: str, prefix: str) -> int:
 
 async def direct_phase(label: str, ctx: dict, n: int, batch: int, concurrency: int) -> dict:
     url, pg = ctx["url"], ctx["pg"]
-    pool = await asyncpg.create_pool(url, min_size=concurrency, max_size=concurrency,
-                                     server_settings={"synchronous_commit": "on"})
+    pool = await asyncpg.create_pool(url, min_size=concurrency, max_size=concurrency,  # as the service connects
+                                     server_settings={"synchronous_commit": "on", "role": roles.VOTE})
     keyring = Keyring(SECRET.encode())
     preparer = BallotPreparer(keyring, ReceiptSigner(Ed25519PrivateKey.generate()))
     async with pool.acquire() as conn:

@@ -105,7 +105,7 @@ def create_app(settings: AuthSettings) -> web.Application:
     common = settings.common
     app.cleanup_ctx.extend(
         [
-            pg_context(common.database_url),
+            pg_context(common.database_url, role=common.database_role),
             redis_context(common.redis_url),
             catalog_context(),
             keyring_context(settings),

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from services.common import roles
 from services.common.settings import CommonSettings, ConfigError, Env, Secret
 from services.common.signing_keys import load_private_key
 
@@ -90,7 +91,7 @@ class AuthSettings:
 
 
 def load_settings(env: Env) -> AuthSettings:
-    common = CommonSettings.from_env(env, default_port=8001)
+    common = CommonSettings.from_env(env, default_port=8001, default_role=roles.AUTH)
     production = common.production
     secret_key = env.secret("AUTH_SECRET_KEY")
     if secret_key is not None and len(secret_key.reveal()) < 32:

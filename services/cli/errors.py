@@ -14,7 +14,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 
-from .context import database_url
+from services.common import roles
+
+from .context import database_url, operator_role
 
 
 class OperatorError(Exception):
@@ -39,17 +41,28 @@ def election_not_found(election_id: str) -> NotFound:
 
 @contextlib.asynccontextmanager
 async def database() -> AsyncIterator[asyncpg.Connection]:
-    """A connection like `context.connect()`, its usual failures turned into operator errors."""
+    """A connection as the operator role, its usual failures turned into operator errors."""
     try:
-        conn = await asyncpg.connect(database_url())
+        conn = await asyncpg.connect(database_url(), server_settings=roles.role_settings(operator_role()))
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise DatabaseUnusable(f"error: cannot reach the database: {exc}") from None
+        raise DatabaseUnusable(f"error: cannot reach the database: {exc}", *_role_hint(exc)) from None
     try:
         yield conn
     except asyncpg.UndefinedTableError:
         raise DatabaseUnusable("error: the database has no Ballotline tables; run `ballotline db migrate`") from None
+    except asyncpg.InsufficientPrivilegeError as exc:
+        raise DatabaseUnusable(f"error: the database refused this command: {exc}", *_role_hint(exc)) from None
     finally:
         await conn.close()
+
+
+def _role_hint(exc: BaseException) -> list[str]:
+    if "role" not in str(exc) and not isinstance(exc, asyncpg.InsufficientPrivilegeError):
+        return []
+    return [
+        f"hint: operator commands run as DATABASE_ROLE={operator_role() or ''}; the login user must be a member"
+        " of it (`GRANT ballotline_operator TO ...`) and `ballotline db migrate` creates it"
+    ]
 
 
 Handler = Callable[..., Awaitable[int]]

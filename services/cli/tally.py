@@ -8,7 +8,7 @@ recount.
 
 Configuration as the results service (DATABASE_URL, REDIS_URL, TALLY_*; see
 services/tally/settings.py); without REDIS_URL the embedded Redis in the project's
-data folder is used.
+data folder is used. Both connect as TALLY_DATABASE_ROLE (default ballotline_tally).
 """
 from __future__ import annotations
 
@@ -46,8 +46,7 @@ async def run_worker(args: argparse.Namespace) -> int:
 
     from services.common.catalog import ElectionCatalog
     from services.common.logs import configure_logging
-    from services.common.storage import create_pool
-    from services.tally.service import running_tally
+    from services.tally.service import create_tally_pool, running_tally
     from services.tally.settings import TallySettings
 
     from .context import database_url
@@ -56,7 +55,7 @@ async def run_worker(args: argparse.Namespace) -> int:
     configure_logging("tally", env.str("LOG_LEVEL", "INFO").upper())
     settings = TallySettings.from_env(env)
     settings.require_keys()
-    pool = await create_pool(database_url(), min_size=1, max_size=4, name="ballotline-tally")
+    pool = await create_tally_pool(database_url(), settings)
     redis = aioredis.from_url(_redis_url(), socket_timeout=5, socket_connect_timeout=5)
     catalog = ElectionCatalog(pool)
     await catalog.start()
@@ -81,15 +80,16 @@ async def run_worker(args: argparse.Namespace) -> int:
 
 
 async def run_verify(args: argparse.Namespace) -> int:
-    import asyncpg
-
+    from services.common.storage import create_pool
     from services.tally import snapshots_db
     from services.tally.chain import chain_problems
     from services.tally.recount import recount_and_alert
+    from services.tally.settings import TallySettings
 
     from .context import database_url
 
-    pool = await asyncpg.create_pool(database_url(), min_size=1, max_size=2)
+    role = TallySettings.from_env(Env()).database_role
+    pool = await create_pool(database_url(), min_size=1, max_size=2, name="ballotline-tally-verify", role=role)
     try:
         if not await pool.fetchval("SELECT 1 FROM elections WHERE election_id = $1", args.election_id):
             print(f"unknown election {args.election_id!r}")

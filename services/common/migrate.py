@@ -1,6 +1,11 @@
 """Ordered plain-SQL migrations (services/migrations/NNNN_name.sql), applied once each,
 in order, each in its own transaction, under an advisory lock so that concurrent
 starters do not race. Re-running applies nothing new.
+
+Numbers may have gaps (a branch reserves its number while another is in flight). The
+runner applies whatever is missing, in name order: a lower number merged later runs
+after higher ones already applied on an existing database, so a migration must not rely
+on running before the ones numbered after it.
 """
 from __future__ import annotations
 

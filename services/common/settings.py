@@ -102,13 +102,14 @@ class CommonSettings:
     shutdown_timeout: float
     metrics_host: str
     metrics_port: int  # 0: no metrics listener
+    database_role: str | None = None  # None: the login user's own privileges
 
     @property
     def production(self) -> bool:
         return self.environment == "production"
 
     @classmethod
-    def from_env(cls, env: Env, *, default_port: int) -> "CommonSettings":
+    def from_env(cls, env: Env, *, default_port: int, default_role: str | None = None) -> "CommonSettings":
         # Fail closed: only an explicit BALLOTLINE_ENV=development (`ballotline up`, the
         # tests) turns on development endpoints, senders and generated secrets.
         environment = env.str("BALLOTLINE_ENV", "production")
@@ -130,4 +131,5 @@ class CommonSettings:
             shutdown_timeout=env.float("SHUTDOWN_TIMEOUT", 10.0),
             metrics_host=env.str("METRICS_HOST", "127.0.0.1"),
             metrics_port=metrics_port,
+            database_role=env.str("DATABASE_ROLE", default_role or "").strip() or None,
         )

@@ -11,6 +11,7 @@ import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from .roles import role_settings
 from .settings import Secret
 from .web import HEALTH
 
@@ -28,6 +29,15 @@ def censored(url: str) -> str:
     return urlunsplit(parts)
 
 
+class RoleKeepingConnection(asyncpg.Connection):
+    """asyncpg's `RESET ALL` on release leaves `role` alone (Postgres exempts it), so a
+    `SET ROLE` in one use of a connection would outlive the release. `RESET ROLE` goes
+    back to the role of the startup packet, the pool's."""
+
+    def get_reset_query(self) -> str:
+        return super().get_reset_query() + "\nRESET ROLE;"
+
+
 async def create_pool(
     dsn: str,
     *,
@@ -35,12 +45,15 @@ async def create_pool(
     max_size: int = 10,
     name: str = "ballotline",
     server_settings: dict[str, str] | None = None,
+    role: str | None = None,
 ) -> asyncpg.Pool:
+    """A pool whose every session runs as `role` (services/common/roles.py), if given."""
     return await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        server_settings={"application_name": name, **(server_settings or {})},
+        server_settings={"application_name": name, **(server_settings or {}), **role_settings(role)},
+        connection_class=RoleKeepingConnection,
     )
 
 
@@ -51,11 +64,17 @@ def pg_context(
     max_size: int = 10,
     name: str = "ballotline",
     server_settings: dict[str, str] | None = None,
+    role: str | None = None,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        log.info("connecting to postgres at %s", censored(dsn.reveal()))
+        log.info("connecting to postgres at %s as role %s", censored(dsn.reveal()), role or "(the login user)")
         pool = await create_pool(
-            dsn.reveal(), min_size=min(min_size, max_size), max_size=max_size, name=name, server_settings=server_settings
+            dsn.reveal(),
+            min_size=min(min_size, max_size),
+            max_size=max_size,
+            name=name,
+            server_settings=server_settings,
+            role=role,
         )
         app[PG] = pool
 

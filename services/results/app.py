@@ -10,7 +10,7 @@ from services.common.catalog import CATALOG, catalog_context
 from services.common.openapi import serve_openapi
 from services.common.storage import PG, REDIS, pg_context, redis_context
 from services.common.web import base_app
-from services.tally.service import running_tally
+from services.tally.service import create_tally_pool, running_tally
 from services.tally.worker import TallyWorker
 
 from .cache import SnapshotCache
@@ -44,9 +44,14 @@ async def _tally(app: web.Application) -> AsyncIterator[None]:
     if not settings.run_tally:
         yield
         return
-    async with running_tally(app[PG], app[REDIS], app[CATALOG], settings.tally) as worker:
-        app[TALLY] = worker
-        yield
+    # The tally writes and the read side must not: a pool of its own, as its own role.
+    pool = await create_tally_pool(settings.common.database_url.reveal(), settings.tally)
+    try:
+        async with running_tally(pool, app[REDIS], app[CATALOG], settings.tally) as worker:
+            app[TALLY] = worker
+            yield
+    finally:
+        await pool.close()
 
 
 async def _close_streams(app: web.Application) -> None:
@@ -60,7 +65,7 @@ def create_app(settings: ResultsSettings) -> web.Application:
     common = settings.common
     app.cleanup_ctx.extend(
         [
-            pg_context(common.database_url, max_size=settings.pg_pool_size),
+            pg_context(common.database_url, max_size=settings.pg_pool_size, role=common.database_role),
             redis_context(common.redis_url),
             catalog_context(),
             _tally,

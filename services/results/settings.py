@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.common import roles
 from services.common.settings import CommonSettings, ConfigError, Env
 from services.tally.settings import TallySettings
 
@@ -52,7 +53,7 @@ def load_settings(env: Env) -> ResultsSettings:
     if run_tally:
         tally.require_keys()
     return ResultsSettings(
-        common=CommonSettings.from_env(env, default_port=DEFAULT_PORT),
+        common=CommonSettings.from_env(env, default_port=DEFAULT_PORT, default_role=roles.RESULTS),
         tally=tally,
         run_tally=run_tally,
         cache_control=f"public, max-age={max_age}, stale-while-revalidate={swr}, stale-if-error={sie}",

@@ -9,6 +9,7 @@ RESULTS_RUN_TALLY, or `ballotline tally run`).
 | TALLY_SWEEP_INTERVAL       | 1.0            | seconds between sweeps: status changes, Redis repair, lag gauge |
 | TALLY_RECOUNT_INTERVAL     | 60             | seconds between full recounts (0 = never) |
 | TALLY_PRIVATE_KEY_FILE     | (required)     | PEM file of the tally's X25519 private key(s): the current one and any being rotated out (or TALLY_PRIVATE_KEY, the PEM text) |
+| TALLY_DATABASE_ROLE        | ballotline_tally | Postgres role of the tally's own pool (empty: the login user) |
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from services.common import roles
 from services.common.sealed_box import load_private_keys
 from services.common.settings import ConfigError, Env
 
@@ -28,6 +30,7 @@ class TallySettings:
     sweep_interval: float = 1.0
     recount_interval: float = 60.0
     keys: tuple[X25519PrivateKey, ...] = ()  # opens the sealed outbox; required to run
+    database_role: str | None = roles.TALLY
 
     def require_keys(self) -> None:
         if not self.keys:
@@ -42,6 +45,7 @@ class TallySettings:
             sweep_interval=env.float("TALLY_SWEEP_INTERVAL", 1.0),
             recount_interval=env.float("TALLY_RECOUNT_INTERVAL", 60.0),
             keys=tuple(load_private_keys(env, "TALLY_PRIVATE_KEY")),
+            database_role=roles.database_role(env, roles.TALLY, "TALLY_DATABASE_ROLE"),
         )
         if settings.batch_size < 1:
             raise ConfigError("TALLY_BATCH_SIZE must be at least 1")

@@ -104,6 +104,7 @@ def create_app(settings: config.VoteSettings) -> web.Application:
             max_size=settings.pg_pool_size,
             name="ballotline-vote",
             server_settings={"synchronous_commit": "on"},
+            role=settings.common.database_role,
         )
     )
     app.cleanup_ctx.append(catalog_context(settings.catalog_poll_seconds))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from services.common import roles
 from services.common.sealed_box import load_public_key
 from services.common.settings import CommonSettings, ConfigError, Env, Secret
 from services.common.signing_keys import load_private_key
@@ -41,7 +42,7 @@ def _positive(name: str, value: float) -> float:
 
 
 def load_settings(env: Env, *, default_port: int = 8002) -> VoteSettings:
-    common = CommonSettings.from_env(env, default_port=default_port)
+    common = CommonSettings.from_env(env, default_port=default_port, default_role=roles.VOTE)
     secret_key = env.secret("VOTE_SECRET_KEY")
     signing_key = load_private_key(env, "VOTE_SIGNING_KEY")
     if common.production and not (secret_key and signing_key):

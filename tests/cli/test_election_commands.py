@@ -165,3 +165,19 @@ def test_a_database_without_tables_asks_for_a_migration(cli, monkeypatch, postgr
     finally:
         asyncio.run(_drop_database(postgres_server_url, name))
     assert result.code == 3 and "ballotline db migrate" in result.err
+
+
+def test_operator_commands_run_as_the_operator_role_unless_told_otherwise(monkeypatch):
+    from services.cli.context import operator_role
+
+    monkeypatch.delenv("DATABASE_ROLE", raising=False)
+    assert operator_role() == "ballotline_operator"
+    monkeypatch.setenv("DATABASE_ROLE", "")
+    assert operator_role() is None
+
+
+def test_a_command_refused_to_the_configured_role_exits_3_and_names_the_role(cli, write, monkeypatch):
+    monkeypatch.setenv("DATABASE_ROLE", "ballotline_results")  # read-only: cannot create elections
+    result = cli("election", "create", str(write("city.yaml", valid_yaml())))
+    assert result.code == 3, result.err
+    assert "permission denied" in result.err and "DATABASE_ROLE=ballotline_results" in result.err

@@ -1,9 +1,12 @@
-"""Fixtures for the results tests: an election with a roll, a tally worker, settings."""
+"""Fixtures for the results tests: an election with a roll, a tally worker (on a pool
+as ballotline_tally, as in production), settings."""
 from __future__ import annotations
 
 import pytest
 
+from services.common import roles
 from services.common.catalog import ElectionCatalog
+from services.common.storage import create_pool
 from services.tally.worker import TallyWorker
 from tests.factories import create_election, definition
 from tests.results.ballots import remember
@@ -32,8 +35,18 @@ async def catalog(pool, election):
 
 
 @pytest.fixture
-def make_worker(pool, redis, catalog):
+async def tally_pool(database_url, pool):
+    """The tally's own pool, with only the tally's grants (after `pool` emptied the tables)."""
+    tally = await create_pool(database_url, min_size=1, max_size=4, role=roles.TALLY)
+    try:
+        yield tally
+    finally:
+        await tally.close()
+
+
+@pytest.fixture
+def make_worker(tally_pool, redis, catalog):
     def make(batch_size: int = 50) -> TallyWorker:
-        return TallyWorker(pool, redis, catalog, tally_settings(batch_size=batch_size, interval=0.02, publish_interval=0.05))
+        return TallyWorker(tally_pool, redis, catalog, tally_settings(batch_size=batch_size, interval=0.02, publish_interval=0.05))
 
     return make

@@ -139,10 +139,12 @@ async def test_streams_end_cleanly_when_the_service_shuts_down(client):
     assert client.app[HUB].count() == 0
 
 
-async def test_receipt_status_goes_counted_superseded_and_annulled(aiohttp_client, results_app, pool, redis, election):
+async def test_receipt_status_goes_counted_superseded_and_annulled(
+    aiohttp_client, results_app, pool, tally_pool, redis, election
+):
     app = results_app(RESULTS_RUN_TALLY="false")
     client = await aiohttp_client(app)
-    worker = TallyWorker(pool, redis, app[CATALOG], tally_settings())
+    worker = TallyWorker(tally_pool, redis, app[CATALOG], tally_settings())
 
     async def status(receipt_id):
         response = await client.get(f"/v1/elections/city-2026/receipts/{receipt_id}")

@@ -19,20 +19,20 @@ def mismatches() -> float:
     return REGISTRY.get_sample_value("ballotline_tally_recount_mismatches_total") or 0.0
 
 
-async def test_recount_agrees_while_outbox_rows_are_still_pending(pool, election, make_worker):
+async def test_recount_agrees_while_outbox_rows_are_still_pending(pool, tally_pool, election, make_worker):
     await random_election_ballots(pool, election, 120, seed=11, revote_share=0.5)
     worker = make_worker(batch_size=13)
-    result = await recount(pool, election.election_id)
+    result = await recount(tally_pool, election.election_id)
     assert result.ok and result.pending_rows > 0
     for _ in range(4):  # part of the outbox applied, part pending
         await worker.apply_once()
-        assert (await recount(pool, election.election_id)).ok
+        assert (await recount(tally_pool, election.election_id)).ok
     await worker.drain()
-    result = await recount(pool, election.election_id)
+    result = await recount(tally_pool, election.election_id)
     assert result.ok and result.pending_rows == 0 and result.live_ballots > 0
 
 
-async def test_a_tampered_count_is_alerted_and_not_corrected(pool, election, make_worker, caplog):
+async def test_a_tampered_count_is_alerted_and_not_corrected(pool, tally_pool, election, make_worker, caplog):
     await random_election_ballots(pool, election, 60, seed=12)
     await make_worker().drain()
     await pool.execute(
@@ -42,7 +42,7 @@ async def test_a_tampered_count_is_alerted_and_not_corrected(pool, election, mak
     tampered = await pool.fetchval("SELECT sum(votes) FROM tally_votes")
     before = mismatches()
     with caplog.at_level(logging.ERROR):
-        result = await recount_and_alert(pool, election.election_id)
+        result = await recount_and_alert(tally_pool, election.election_id)
     assert not result.ok and len(result.differences) == 1
     assert "expected" in result.differences[0] and "council" in result.differences[0]
     assert mismatches() == before + 1
