@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.common.client_address import client_address
 from services.common.web import decode_body
 
 from . import schemas
-from .client_address import client_address
 from .errors import NothingSent
 from .keyring import KeyRing
 from .otp import OtpLogin

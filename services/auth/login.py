@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from services.common.catalog import ElectionCatalog
+from services.common.client_address import limit_key
 
 from . import metrics
 from .challenges import ChallengeStore, Outcome
-from .client_address import limit_key
 from .eligibility import Method, refusal
 from .errors import ChallengeExpired, ChallengeLocked
 from .keys import ServiceKeys

@@ -37,19 +37,18 @@ Variables (defaults in brackets):
 """
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.common import roles
+from services.common.client_address import IPNetwork, trusted_proxies
 from services.common.settings import CommonSettings, ConfigError, Env, Secret
 from services.common.signing_keys import load_private_key
 
 MAX_TOKEN_TTL = 900
 MAX_OTP_TTL = 300
 SENDERS = ("outbox", "console", "webhook")
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -115,7 +114,7 @@ def load_settings(env: Env) -> AuthSettings:
         otp_ttl=_bounded(env, "AUTH_OTP_TTL", 300, MAX_OTP_TTL),
         sender=sender,
         webhook=_webhook(env) if sender == "webhook" else None,
-        trusted_proxies=_networks(env.list("AUTH_TRUSTED_PROXIES")),
+        trusted_proxies=trusted_proxies("AUTH_TRUSTED_PROXIES", env.list("AUTH_TRUSTED_PROXIES")),
         rates=RateLimits(
             challenge_per_voter=_limit(env, "challenge_per_voter", 3, 600),
             challenge_per_address=_limit(env, "challenge_per_address", 30, 60),
@@ -141,16 +140,6 @@ def _webhook(env: Env) -> WebhookSettings:
     if retries < 0 or timeout <= 0 or backoff < 0:
         raise ConfigError("AUTH_SMS_WEBHOOK_RETRIES/_TIMEOUT/_BACKOFF must not be negative")
     return WebhookSettings(url, env.secret("AUTH_SMS_WEBHOOK_TOKEN"), timeout, retries, backoff)
-
-
-def _networks(items: list[str]) -> tuple[IPNetwork, ...]:
-    networks = []
-    for item in items:
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            raise ConfigError(f"AUTH_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR") from None
-    return tuple(networks)
 
 
 def _limit(env: Env, name: str, limit: int, window: int) -> Limit:

@@ -21,7 +21,6 @@ import hashlib
 import os
 import re
 from collections import OrderedDict
-from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -129,19 +128,8 @@ def generate_pem() -> tuple[bytes, bytes]:
     return private, public
 
 
-def _read(env: Env, name: str) -> tuple[str, bytes] | None:
-    path = env.optional(f"{name}_FILE")
-    if path:
-        try:
-            return f"{name}_FILE", Path(path).read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
-    text = env.secret(name)
-    return (name, text.reveal().encode()) if text else None
-
-
 def load_public_key(env: Env, name: str) -> X25519PublicKey | None:
-    found = _read(env, name)
+    found = env.key_material(name)
     if found is None:
         return None
     source, pem = found
@@ -155,7 +143,7 @@ def load_public_key(env: Env, name: str) -> X25519PublicKey | None:
 
 
 def load_private_keys(env: Env, name: str) -> list[X25519PrivateKey]:
-    found = _read(env, name)
+    found = env.key_material(name)
     if found is None:
         return []
     source, pem = found

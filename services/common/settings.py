@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping
 
 
@@ -84,6 +85,18 @@ class Env:
     def secret(self, name: str) -> Secret | None:
         value = self._env.get(name)
         return Secret(value) if value else None
+
+    def key_material(self, name: str) -> tuple[str, bytes] | None:
+        """A key from `<name>_FILE` (a path, read now) or `<name>` (the text), with the
+        variable it came from; None when neither is set."""
+        path = self.optional(f"{name}_FILE")
+        if path:
+            try:
+                return f"{name}_FILE", Path(path).read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+        text = self.secret(name)
+        return (name, text.reveal().encode()) if text else None
 
 
 METRICS_PORT_OFFSET = 1000  # METRICS_PORT defaults to PORT + this

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping
-from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -17,15 +16,8 @@ from .settings import ConfigError, Env
 
 def load_private_key(env: Env, name: str) -> Ed25519PrivateKey | None:
     """The key named by `<name>_FILE` or `<name>`; None when neither is set."""
-    path = env.optional(f"{name}_FILE")
-    if path:
-        try:
-            pem = Path(path).read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
-        return _parse(f"{name}_FILE", pem)
-    text = env.secret(name)
-    return _parse(name, text.reveal().encode()) if text else None
+    found = env.key_material(name)
+    return _parse(*found) if found else None
 
 
 def _parse(name: str, pem: bytes) -> Ed25519PrivateKey:

@@ -22,7 +22,7 @@ from services.common.web import HEALTH, base_app
 from . import config
 from .batcher import Batcher
 from .casting import VoteService
-from .handlers import SIGNER, VOTE, setup_routes
+from .handlers import PROXIES, SIGNER, VOTE, setup_routes
 from .housekeeping import housekeeping_context
 from .idempotency import InFlight
 from .jwks import KeySet
@@ -97,6 +97,7 @@ async def _vote_context(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: config.VoteSettings) -> web.Application:
     app = base_app(SERVICE_NAME)
     app[SETTINGS] = settings
+    app[PROXIES] = settings.trusted_proxies
     # A 201 promises the COMMIT reached durable storage, whatever the server's default.
     app.cleanup_ctx.append(
         pg_context(

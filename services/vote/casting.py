@@ -59,7 +59,10 @@ class VoteService:
     inflight: InFlight
     clock: Callable[[], datetime] = utcnow
 
-    async def cast(self, election_id: str, authorization: str | None, key: str | None, path: str, body: bytes) -> CastAnswer:
+    async def cast(
+        self, election_id: str, authorization: str | None, key: str | None, path: str, body: bytes, client: str = ""
+    ) -> CastAnswer:
+        """`client`: the voter's address (trusted proxies applied), kept sealed for annulment by rule."""
         claims = await self.verifier.verify(authorization)
         key = check_key(key)
         if claims.election_id != election_id:
@@ -86,7 +89,7 @@ class VoteService:
             rule = check_ballot(election.definition, request.selections)
             if rule is not None:
                 raise errors.InvalidBallot(rule)
-            pending = self.preparer.prepare(election, claims, scope, fingerprint, request.selections, self.clock())
+            pending = self.preparer.prepare(election, claims, scope, fingerprint, request.selections, self.clock(), client)
             future = self.batcher.submit(pending)
             try:
                 outcome = await future

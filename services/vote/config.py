@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from services.common import roles
+from services.common.client_address import IPNetwork, trusted_proxies
 from services.common.sealed_box import load_public_key
 from services.common.settings import CommonSettings, ConfigError, Env, Secret
 from services.common.signing_keys import load_private_key
@@ -22,6 +23,7 @@ class VoteSettings:
     secret_key: Secret | None  # None: development, an ephemeral secret is generated
     signing_key: Ed25519PrivateKey | None  # None: development, an ephemeral key is generated
     tally_public_key: X25519PublicKey  # ballots are sealed to it; only the tally can open them
+    trusted_proxies: tuple[IPNetwork, ...]  # whose X-Forwarded-For is believed
     jwks_url: str
     token_issuer: str
     jwks_refresh_seconds: float
@@ -57,6 +59,7 @@ def load_settings(env: Env, *, default_port: int = 8002) -> VoteSettings:
         secret_key=secret_key,
         signing_key=signing_key,
         tally_public_key=tally_public_key,
+        trusted_proxies=trusted_proxies("VOTE_TRUSTED_PROXIES", env.list("VOTE_TRUSTED_PROXIES")),
         jwks_url=env.str("VOTE_JWKS_URL", DEFAULT_JWKS_URL),
         token_issuer=env.str("VOTE_TOKEN_ISSUER", "ballotline-auth"),
         jwks_refresh_seconds=_positive("VOTE_JWKS_REFRESH_SECONDS", env.float("VOTE_JWKS_REFRESH_SECONDS", 300.0)),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.common.client_address import client_address
 from services.common.problems import Problem
 
 from . import metrics
@@ -12,6 +13,7 @@ from .schemas import encoder
 
 VOTE = web.AppKey("vote_service", VoteService)
 SIGNER = web.AppKey("receipt_signer", ReceiptSigner)
+PROXIES = web.AppKey("trusted_proxies", tuple)
 
 
 async def cast_ballot(request: web.Request) -> web.Response:
@@ -24,6 +26,7 @@ async def cast_ballot(request: web.Request) -> web.Response:
             request.headers.get("Idempotency-Key"),
             request.path,
             body,
+            client_address(request.remote, request.headers.getall("X-Forwarded-For", []), request.app[PROXIES]),
         )
     except Problem as problem:
         metrics.refused(problem.code)

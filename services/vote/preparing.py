@@ -70,6 +70,7 @@ class BallotPreparer:
         request_fingerprint: bytes,
         selections: Mapping[str, Sequence[str]],
         now: datetime,
+        client: str = "",
     ) -> PendingBallot:
         recorded_at = now.astimezone(timezone.utc).replace(second=0, microsecond=0)
         ballot_id = random_uuid4()
@@ -80,7 +81,7 @@ class BallotPreparer:
         )
         body = encoder.encode(CastResponse(receipt))
         cast_at = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        ref = encoder.encode(SealedBallotRef(ballot_id, receipt, list(claims.amr), cast_at))
+        ref = encoder.encode(SealedBallotRef(ballot_id, receipt, list(claims.amr), cast_at, client))
         return PendingBallot(
             election_id=election.election_id,
             voter=claims.voter,

@@ -31,12 +31,14 @@ class MineResponse(msgspec.Struct):
 
 class SealedBallotRef(msgspec.Struct, array_like=True):
     """What a participation row keeps, sealed with the vote key: the live ballot and its
-    receipt, and what an audited annulment by rule needs (login method, exact time)."""
+    receipt, and what an audited annulment by rule needs (login method, exact time,
+    client address)."""
 
     ballot_id: str
     receipt: Receipt
     amr: list[str] = msgspec.field(default_factory=list)
     cast_at: str = ""  # RFC 3339 UTC, to the second
+    client_address: str = ""  # as derived with VOTE_TRUSTED_PROXIES
 
 
 ballot_request_decoder = msgspec.json.Decoder(BallotRequest)

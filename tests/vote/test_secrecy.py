@@ -4,9 +4,11 @@ from __future__ import annotations
 import logging
 import uuid
 
+from services.vote.schemas import sealed_ref_decoder
+from services.vote.sealing import Keyring
 from tests.tally_keys import tally_now
 
-from .conftest import Voter, new_key
+from .conftest import SECRET, Voter, new_key
 
 BALLOT_COLUMNS = {"ballot_id", "receipt_id", "election_id", "precinct_id", "selections", "superseded", "annulled"}
 
@@ -63,3 +65,17 @@ async def test_logs_never_name_the_voter(vote_client, minter, election, caplog):
         await voter.cast({"mayor": ["bob"], "council": []}, key=new_key())
         await voter.mine()
     assert not any(voter_id in r.getMessage() or voter_id in str(r.__dict__) for r in caplog.records)
+
+
+async def test_what_annulment_by_rule_needs_is_kept_sealed_with_the_participation_row(make_vote_client, minter, election, pool):
+    client = await make_vote_client(VOTE_TRUSTED_PROXIES="127.0.0.1/32")
+    voter = Voter(client, minter, "v-annulment")
+    response = await voter.cast(key=new_key(), headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.9"})
+    assert response.status == 201
+    row = await pool.fetchrow("SELECT sealed_ballot FROM participation WHERE voter = 'v-annulment'")
+    assert b"203.0.113.9" not in bytes(row["sealed_ballot"]) and b"otp" not in bytes(row["sealed_ballot"])
+    ref = sealed_ref_decoder.decode(Keyring(SECRET.encode()).open_participation("test-election", "v-annulment", bytes(row["sealed_ballot"])))
+    assert ref.amr == ["otp"]
+    assert ref.client_address == "203.0.113.9"  # the right-most hop the trusted proxy (the peer) appended
+    assert ref.cast_at.endswith("Z") and len(ref.cast_at) == len("2026-01-01T00:00:00Z")
+    assert ref.receipt.receipt_id == (await response.json())["receipt"]["receipt_id"]

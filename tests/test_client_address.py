@@ -6,7 +6,7 @@ import ipaddress
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.auth.client_address import client_address, limit_key, parse_address
+from services.common.client_address import client_address, limit_key, parse_address
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8"))
 trusted = st.builds(lambda n: str(ipaddress.IPv4Address(0x0A000000 + n)), st.integers(0, 2**24 - 1))

@@ -1,5 +1,6 @@
 """The client's address: the TCP peer, or — when the peer is a trusted reverse proxy —
-the right-most address in X-Forwarded-For that is not itself a trusted proxy.
+the right-most address in X-Forwarded-For that is not itself a trusted proxy. Auth
+rate-limits by it; vote keeps it, sealed, for annulment by rule.
 
 Walking from the right matters: everything left of the first untrusted hop was written
 by the client and can be forged; only hops appended by our own proxies are believed.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
+
+from .settings import ConfigError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -27,6 +30,17 @@ def parse_address(text: str) -> IPAddress | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         return address.ipv4_mapped
     return address
+
+
+def trusted_proxies(variable: str, items: list[str]) -> tuple[IPNetwork, ...]:
+    """The networks of a `*_TRUSTED_PROXIES` setting (IPs or CIDRs)."""
+    networks = []
+    for item in items:
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{variable}: {item!r} is not an IP address or CIDR") from None
+    return tuple(networks)
 
 
 def _trusted(address: IPAddress, proxies: Sequence[IPNetwork]) -> bool:
