@@ -9,16 +9,21 @@ recount.
 Configuration as the results service (DATABASE_URL, REDIS_URL, TALLY_*; see
 services/tally/settings.py); without REDIS_URL the embedded Redis in the project's
 data folder is used. Both connect as TALLY_DATABASE_ROLE (default ballotline_tally).
+`run` serves /metrics, /healthz and /readyz on its internal listener (METRICS_HOST,
+default 127.0.0.1; METRICS_PORT, default 9004; 0 turns it off).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 
-from services.common.settings import Env
+from services.common.settings import ConfigError, Env
+
+log = logging.getLogger("services.cli.tally")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -53,8 +58,12 @@ async def run_worker(args: argparse.Namespace) -> int:
 
     env = Env()
     configure_logging("tally", env.str("LOG_LEVEL", "INFO").upper())
-    settings = TallySettings.from_env(env)
-    settings.require_keys()
+    try:
+        settings = TallySettings.from_env(env)
+        settings.require_keys()
+    except ConfigError as exc:
+        log.error("configuration error: %s", exc)
+        return 2
     pool = await create_tally_pool(database_url(), settings)
     redis = aioredis.from_url(_redis_url(), socket_timeout=5, socket_connect_timeout=5)
     catalog = ElectionCatalog(pool)
@@ -69,14 +78,38 @@ async def run_worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        async with running_tally(pool, redis, catalog, settings):
-            await stop.wait()
+        async with running_tally(pool, redis, catalog, settings) as worker:
+            try:
+                listener = _listener(env, worker)
+            except ConfigError as exc:
+                log.error("configuration error: %s", exc)
+                return 2
+            try:
+                await stop.wait()
+            finally:
+                if listener is not None:
+                    listener.stop()
         return 0
     finally:
         await catalog.stop()
         with contextlib.suppress(Exception):
             await redis.aclose()
         await pool.close()
+
+
+DEFAULT_METRICS_PORT = 9004  # beside auth 9001, vote 9002, results 9003
+
+
+def _listener(env: Env, worker):
+    from services.common.metrics_listener import MetricsListener
+
+    port = env.int("METRICS_PORT", DEFAULT_METRICS_PORT)
+    if port == 0:
+        return None
+    try:
+        return MetricsListener(env.str("METRICS_HOST", "127.0.0.1"), port, health=worker.health).start()
+    except OSError as exc:
+        raise ConfigError(f"METRICS_PORT: cannot listen on {port}: {exc.strerror}") from None
 
 
 async def run_verify(args: argparse.Namespace) -> int:

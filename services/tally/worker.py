@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -53,6 +54,7 @@ class TallyWorker:
         # Elections whose next outbox row cannot be opened: held back until a restart
         # with the right keys (their later rows may depend on it).
         self.held: dict[str, str] = {}
+        self._last_pass: float | None = None  # monotonic time of the last successful apply pass
 
     async def apply_once(self) -> int:
         result = await tally_db.apply_batch(self.pool, self.settings.batch_size, self._opener, frozenset(self.held))
@@ -104,9 +106,20 @@ class TallyWorker:
                 election = await load_election(conn, election_id)
         return election
 
+    def health(self) -> tuple[bool, str]:
+        """Healthy while apply passes keep succeeding (for the probes of `tally run`)."""
+        if self._last_pass is None:
+            return False, "the tally has not completed a pass yet"
+        age, limit = time.monotonic() - self._last_pass, max(10.0, 50 * self.settings.interval)
+        if age > limit:
+            return False, f"no successful tally pass for {age:.0f} s (is Postgres reachable?)"
+        return True, "ok"
+
     async def _apply_loop(self) -> None:
         while True:
             applied = await self._guard("apply", self.apply_once())
+            if applied is not None:
+                self._last_pass = time.monotonic()
             if not applied or applied < self.settings.batch_size:
                 await asyncio.sleep(self.settings.interval)
 

@@ -113,6 +113,15 @@ def test_http_services_are_probed_on_readyz_and_healthz_and_sized(resources):
         assert service["spec"]["ports"] == [{"name": "http", "port": port, "targetPort": "http"}]
 
 
+def test_the_tally_is_probed_on_its_internal_listener(resources):
+    container = containers(resources)["tally"]
+    assert {"name": "metrics", "containerPort": 9004} in container["ports"]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    env = {v["name"]: v.get("value") for v in container["env"]}
+    assert env["METRICS_PORT"] == "9004" and env["TALLY_DATABASE_ROLE"] == "ballotline_tally"
+
+
 def test_every_pod_runs_unprivileged(resources):
     for kind in ("Deployment", "Job"):
         for name, workload in of_kind(resources, kind).items():

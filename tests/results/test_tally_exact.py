@@ -122,7 +122,7 @@ def _tally_process(env):
 async def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(pool, redis, election, make_worker, service_env):
     model, _ = await random_election_ballots(pool, election, 200, seed=5)
     pending = await pool.fetchval("SELECT count(*) FROM tally_outbox")
-    env = {**os.environ, **service_env, "TALLY_BATCH_SIZE": "1000", "TALLY_RECOUNT_INTERVAL": "0"}
+    env = {**os.environ, **service_env, "TALLY_BATCH_SIZE": "1000", "TALLY_RECOUNT_INTERVAL": "0", "METRICS_PORT": "0"}
     # Hold a lock the worker's batch will need, so that it is caught inside its transaction.
     blocker = await pool.acquire()
     tx = blocker.transaction()
