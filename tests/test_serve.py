@@ -155,3 +155,29 @@ def test_a_worker_failing_with_a_configuration_error_stops_the_supervisor_with_2
     assert done.returncode == 2
     assert "cannot listen on 127.0.0.1:%d" % port in done.stderr
     assert "restarting" not in done.stderr
+
+
+def test_after_sigterm_kept_alive_connections_get_answers_with_connection_close_not_resets(database_url, redis_url):
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PORT": str(port), "METRICS_PORT": "0",
+           "BALLOTLINE_ENV": "development", "AUTH_SECRET_KEY": "s" * 32, "SHUTDOWN_DRAIN": "1.5"}
+    server = subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", "auth"], env=env,
+                              stderr=subprocess.DEVNULL)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", server)
+        kept = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        kept.request("GET", "/healthz")
+        first = kept.getresponse()
+        first.read()
+        assert first.status == 200 and first.getheader("Connection") != "close"
+        server.send_signal(signal.SIGTERM)
+        time.sleep(0.1)
+        kept.request("GET", "/healthz")  # on the kept-alive connection, just after SIGTERM
+        answer = kept.getresponse()
+        answer.read()
+        assert answer.status == 200 and answer.getheader("Connection") == "close"
+        assert _get(f"http://127.0.0.1:{port}/readyz")[0] == 503  # a new connection, still draining
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+        assert server.wait(20) == 0

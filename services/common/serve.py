@@ -11,6 +11,7 @@ that cannot be bound): the supervisor stops rather than restarting workers in a 
 """
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import os
@@ -26,7 +27,7 @@ from aiohttp import web
 from .logs import configure_logging
 from .metrics_listener import MetricsListener
 from .settings import ConfigError, Env
-from .web import JsonAccessLogger
+from .web import HEALTH, JsonAccessLogger
 
 log = logging.getLogger(__name__)
 SERVICES = ("auth", "vote", "results")
@@ -104,16 +105,33 @@ def run_worker(service: str, *, supervised: bool) -> None:
     app = module.create_app(settings)
     log.info("%s listening on %s:%s (pid %s)", service, common.host, common.port, os.getpid())
     try:
-        web.run_app(
-            app,
-            sock=sock,
-            shutdown_timeout=common.shutdown_timeout,
-            access_log_class=JsonAccessLogger,
-            print=None,
-        )
+        asyncio.run(_run(app, sock, common))
     finally:
         if metrics:
             metrics.stop()
+
+
+async def _run(app: web.Application, sock: socket.socket, common) -> None:
+    """Serve until SIGTERM/SIGINT, then drain before closing (README "Configuration"):
+    for SHUTDOWN_DRAIN seconds the port stays open, /readyz says 503 and every response
+    carries `Connection: close`, so clients on kept-alive connections get an answer and
+    reconnect (elsewhere, once the balancer has seen /readyz) instead of a reset; then
+    the listener closes and in-flight requests get SHUTDOWN_TIMEOUT seconds to finish."""
+    runner = web.AppRunner(app, access_log_class=JsonAccessLogger, shutdown_timeout=common.shutdown_timeout)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await web.SockSite(runner, sock, shutdown_timeout=common.shutdown_timeout).start()
+        await stop.wait()
+        app[HEALTH].shutting_down = True
+        if common.shutdown_drain > 0:
+            log.info("draining for %.1f s: answering with Connection: close", common.shutdown_drain)
+            await asyncio.sleep(common.shutdown_drain)
+    finally:
+        await runner.cleanup()
 
 
 def serve(service: str, workers: int) -> int:

@@ -113,6 +113,7 @@ class CommonSettings:
     port: int
     log_level: str
     shutdown_timeout: float
+    shutdown_drain: float  # seconds of Connection: close answers after SIGTERM, before the port closes
     metrics_host: str
     metrics_port: int  # 0: no metrics listener
     database_role: str | None = None  # None: the login user's own privileges
@@ -142,6 +143,7 @@ class CommonSettings:
             port=port,
             log_level=env.str("LOG_LEVEL", "INFO").upper(),
             shutdown_timeout=env.float("SHUTDOWN_TIMEOUT", 10.0),
+            shutdown_drain=env.float("SHUTDOWN_DRAIN", 1.0),
             metrics_host=env.str("METRICS_HOST", "127.0.0.1"),
             metrics_port=metrics_port,
             database_role=env.str("DATABASE_ROLE", default_role or "").strip() or None,

@@ -99,6 +99,8 @@ async def edge_middleware(request: web.Request, handler):
             log.exception("unhandled error in %s %s", request.method, route_template(request))
             response = problem_response(500, "internal_error", "an internal error occurred; it has been logged")
         observe_request(request.app[SERVICE], request.method, route_template(request), response.status, started)
+        if request.app[HEALTH].shutting_down:
+            response.force_close()  # draining: answer, then close the kept-alive connection
         return response
     finally:
         request_id_var.reset(token)
