@@ -10,9 +10,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 
 import aiohttp
+import psutil
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -101,6 +104,16 @@ async def _vote_like_the_readme(ports: list[int]) -> dict:
         raise AssertionError(f"the ballot never reached the results: {snapshot}")
 
 
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
 async def _metrics_only_internally(port: int) -> None:
     async with aiohttp.ClientSession() as http:
         public = await http.get(f"http://127.0.0.1:{port}/metrics")
@@ -122,6 +135,13 @@ async def test_make_run_starts_everything_logs_a_voter_in_and_stops_cleanly_twic
             assert f"http://127.0.0.1:{port + 1000}/metrics" in summary, summary
             await _metrics_only_internally(port)
         assert sum("development mode (BALLOTLINE_ENV=development)" in line for line in lines) >= 3, "each service warns"
+        [vote] = [p for p in psutil.Process(first.pid).children(recursive=True) if p.cmdline()[-3:-2] == ["vote"]]
+        vote.kill()  # kill -9: the stack restarts it and says so
+        _wait_for_line(first, "vote exited with code -9; restarting it", timeout=30)
+        deadline = time.monotonic() + 30
+        while _status(f"http://127.0.0.1:{ports[1]}/readyz") != 200:
+            assert time.monotonic() < deadline, "vote did not come back"
+            time.sleep(0.2)
     finally:
         out = _stop(first)
     assert first.returncode == 0, out
@@ -137,3 +157,14 @@ async def test_make_run_starts_everything_logs_a_voter_in_and_stops_cleanly_twic
     for port in ports:
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers after Ctrl-C"
+
+
+def test_make_run_restarts_a_crashed_service_but_not_a_misconfigured_or_crash_looping_one():
+    from services.cli.devstack import Restarts
+
+    restarts = Restarts()
+    assert restarts.refuse("vote", -9, 0.0) is None
+    assert "configuration error" in restarts.refuse("vote", 2, 1.0)
+    assert all(restarts.refuse("auth", 1, t) is None for t in (0.0, 1.0, 2.0, 3.0, 4.0))
+    assert "crashed 6 times" in restarts.refuse("auth", 1, 5.0)
+    assert restarts.refuse("auth", 1, 100.0) is None  # a minute later the budget is back

@@ -73,6 +73,26 @@ def wait_ready(name: str, url: str, process: subprocess.Popen, timeout: float = 
     raise RuntimeError(f"{name} was not ready after {timeout:.0f} s")
 
 
+class Restarts:
+    """When `make run` restarts a service that exited: not after a configuration error
+    (exit 2: a restart cannot help), and at most 5 times a minute per service (a crash
+    loop is reported, not hidden)."""
+
+    LIMIT, WINDOW = 5, 60.0
+
+    def __init__(self) -> None:
+        self._times: dict[str, list[float]] = {}
+
+    def refuse(self, name: str, code: int, now: float) -> str | None:
+        if code == 2:
+            return "a configuration error, which a restart cannot fix"
+        recent = [t for t in self._times.get(name, []) if now - t < self.WINDOW] + [now]
+        self._times[name] = recent
+        if len(recent) > self.LIMIT:
+            return f"it crashed {len(recent)} times in {self.WINDOW:.0f} s"
+        return None
+
+
 def _stop(processes: dict[str, subprocess.Popen], timeout: float = 20.0) -> None:
     for process in processes.values():
         if process.poll() is None:
@@ -133,22 +153,33 @@ def run() -> int:
 
         election_id = asyncio.run(_prepare_database(env["DATABASE_URL"], int(env.get("BALLOTLINE_DEMO_VOTERS", "100000"))))
         workers = env.get("WORKERS", "1")
-        for name, port in ports.items():
-            processes[name] = subprocess.Popen(
+
+        def start(name: str) -> subprocess.Popen:
+            return subprocess.Popen(
                 [sys.executable, "-m", "services.cli.main", "serve", name, "--workers", workers],
-                env={**env, "PORT": str(port), "METRICS_PORT": str(metrics_ports[name])},
+                env={**env, "PORT": str(ports[name]), "METRICS_PORT": str(metrics_ports[name])},
                 start_new_session=True,
             )
+
+        for name in ports:
+            processes[name] = start(name)
         for name, port in ports.items():
             wait_ready(name, f"http://127.0.0.1:{port}", processes[name])
         _say(f"ready in {time.monotonic() - started:.1f} s")
         print(walkthrough(election_id, host, ports, metrics_host, metrics_ports), flush=True)
 
+        restarts = Restarts()
         while not stop_requested:
             for name, process in processes.items():
-                if process.poll() is not None:
-                    _say(f"{name} exited unexpectedly with code {process.returncode}; stopping everything")
+                code = process.poll()
+                if code is None:
+                    continue
+                why = restarts.refuse(name, code, time.monotonic())
+                if why:
+                    _say(f"{name} exited with code {code}; {why}; stopping everything")
                     return 1
+                _say(f"{name} exited with code {code}; restarting it (as systemd's Restart= would)")
+                processes[name] = start(name)
             time.sleep(0.2)
         _say("stopping")
         return 0
