@@ -78,8 +78,11 @@ _PARAMETERS: Json = {
         "name": "X-Request-Id",
         "in": "header",
         "required": False,
-        "description": "Echoed on the response and written in the logs.",
-        "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,128}$"},
+        "description": (
+            "Echoed on the response and written in the logs when it is 1..128 visible ASCII"
+            " characters; any other value is ignored (never refused) and a new id generated."
+        ),
+        "schema": {"type": "string"},
     }
 }
 

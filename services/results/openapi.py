@@ -25,6 +25,10 @@ SNAPSHOT = _object(
         "precinct_id": {"type": "string", "description": "Precinct snapshots only."},
         "version": {"type": "integer", "minimum": 0, "description": "Only grows; 0 before the first publication."},
         "as_of": RFC3339,
+        "previous_digest": {
+            "type": ["string", "null"], "pattern": "^sha256:[0-9a-f]{64}$",
+            "description": "The digest published before this one in the same scope (null for the first); covered by `digest`.",
+        },
         "status": {"enum": ["scheduled", "open", "closed", "certified"]},  # scheduled: added in 0.1.0 (README changelog)
         "turnout": _object({"eligible": _COUNT, "voted": _COUNT, "percent": _PERCENT}),
         "precincts_reporting": _COUNT,
@@ -35,7 +39,7 @@ SNAPSHOT = _object(
     "precinct_id",
 )
 RECEIPT_STATUS = _object({"receipt_id": {"type": "string"},
-                          "status": {"enum": ["recorded", "counted", "superseded", "annulled"]}})
+                          "status": {"enum": ["counted", "superseded", "annulled"]}})
 
 _CACHE_CONTROL = {"Cache-Control": {"required": True, "schema": {"type": "string"}}}
 _ETAG = {
@@ -63,8 +67,16 @@ def _snapshot(operation_id: str, summary: str, schema: str, *, precinct: bool = 
 
 
 _STREAM = operation("streamResults", "Server-sent events: an event `results` carrying each new snapshot.", {
-    "200": json_response("`event: results`, `id: <version>`, `data: <snapshot>`.", {"type": "string"},
-                         media_type="text/event-stream"),
+    "200": json_response("`event: results`, `id: <version>`, `data: <snapshot>`; the schema is one event.", {
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "event": {"const": "results"},
+            "id": {"type": "string", "pattern": "^[0-9]+$"},
+            "retry": {"type": "integer"},
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": ref("Snapshot")},
+        },
+    }, media_type="text/event-stream"),
     **problem(404, "Unknown election.", "election_not_found"),
     **problem(503, "Loading, or shutting down.", _NOT_READY, "shutting_down", retry_after=True),
 }, parameters=[*_path("election_id"), {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}])
