@@ -35,6 +35,11 @@ loadtest: $(STAMP)
 	$(BIN)/python -m loadtests.run --profile full $(LOADTEST_ARGS)
 
 ## The same scenario and audit with a few hundred users for about a minute (also in make test).
+## Faults under load (kill -9, SIGTERM, Postgres restarts and outage, Redis), each audited.
+.PHONY: chaos
+chaos: $(STAMP)
+	$(BIN)/python -m loadtests.chaos $(CHAOS_ARGS)
+
 .PHONY: loadtest-smoke
 loadtest-smoke: $(STAMP)
 	$(BIN)/python -m loadtests.run --profile smoke $(LOADTEST_ARGS)

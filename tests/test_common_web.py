@@ -166,6 +166,19 @@ async def test_a_saturated_dependency_is_a_503_with_retry_after_not_a_500(aiohtt
     assert (await response.json())["code"] == "dependency_unavailable"
 
 
+@pytest.mark.parametrize("error", [FileNotFoundError(2, "No such file or directory"), ConnectionResetError(104, "reset")])
+async def test_a_restarting_postgres_is_a_503_not_a_500(aiohttp_client, error):
+    """Connecting to Postgres' Unix socket while it restarts raises FileNotFoundError."""
+    app = make_app()
+
+    async def restarting(request):
+        raise error
+
+    app.router.add_get("/restarting", restarting)
+    response = await (await aiohttp_client(app)).get("/restarting")
+    assert response.status == 503 and (await response.json())["code"] == "dependency_unavailable"
+
+
 @pytest.mark.parametrize(
     "raw",
     [b"GARBAGE\r\n\r\n", b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n"],

@@ -49,7 +49,10 @@ DEPENDENCY_ERRORS = (
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.CannotConnectNowError,
-    ConnectionRefusedError,
+    # Reaching a dependency that is restarting: refused, reset, or (Unix socket) no socket
+    # file yet — FileNotFoundError from asyncpg's connect, seen in `make chaos`. Handlers
+    # do no other I/O, so an OSError here is always a dependency's.
+    OSError,
 )
 
 _HTTP_CODES = {
