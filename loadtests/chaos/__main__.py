@@ -31,7 +31,8 @@ from loadtests.runner import seed
 from loadtests.runner.stack import ROOT, Stack
 from loadtests.scenario.identities import voter_id
 
-from .faults import FAULTS, SHORT, Fault
+from .faults import FAULTS, PRIMARY_LOST, SHORT, Fault
+from .standby import Standby
 from .voters import Observations, Voters
 
 ELECTION = "chaos"
@@ -119,10 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = args.results_dir / f"{datetime.now():%Y%m%d-%H%M%S}-chaos"
     run_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack(run_dir)
+    stack.standby = None
     rows: list[dict] = []
     try:
         say(f"{len(chosen)} experiment(s); results in {run_dir}")
         stack.start_databases()
+        if any(f.name == PRIMARY_LOST for f in chosen):
+            stack.standby = Standby(stack)
+            stack.standby.start()
+            stack.env["DATABASE_URL"] = stack.standby.url()
+            say("a synchronous standby follows the primary; the services connect to both")
         seed.seed(stack, run_dir, [(ELECTION, False, 100_000)], say=say)
         stack.start_services({"auth": 1, "vote": 1, "results": 1},
                              extra_env={"RESULTS_RUN_TALLY": "true", "SHUTDOWN_DRAIN": "1"})
@@ -135,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
                 f" mismatches {r['mismatches']}, recovered after {r['recovery_seconds']} s"
                 + (f", fault failed: {r['fault_error']}" if r["fault_error"] else ""))
     finally:
+        if stack.standby is not None:  # before the stack deletes its folder
+            stack.standby.stop()
         stack.stop()
     report = table(rows)
     (run_dir / "chaos.md").write_text(report + "\n")

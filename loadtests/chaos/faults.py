@@ -66,6 +66,11 @@ def postgres_down(stack: Stack, seconds: float) -> None:
     _pg(stack, "-o", '-h ""', "-o", f"-k {info.socket_dir}", "-l", str(server.log), "start")
 
 
+def lose_primary(stack: Stack) -> None:
+    """kill -9 of the Postgres primary; its synchronous standby is promoted (standby.py)."""
+    stack.standby.kill_primary_and_promote()
+
+
 def flush_redis(stack: Stack) -> None:
     import redis
 
@@ -78,6 +83,9 @@ def kill_redis(stack: Stack) -> None:
     stack.redis.process = None
     time.sleep(1.0)
     stack.redis.start()
+
+
+PRIMARY_LOST = "Postgres primary lost (sync standby promoted)"
 
 
 @dataclass(frozen=True)
@@ -96,5 +104,6 @@ FAULTS: list[Fault] = [
     Fault("Postgres down 15 s", lambda s: postgres_down(s, 15.0)),
     Fault("Redis FLUSHALL", flush_redis),
     Fault("Redis kill -9", kill_redis),
+    Fault(PRIMARY_LOST, lose_primary),  # last: the stack's Postgres is the promoted standby afterwards
 ]
 SHORT = ("kill -9 vote", "Postgres restart -m immediate", "Redis FLUSHALL")
