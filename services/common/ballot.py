@@ -18,11 +18,10 @@ def check_ballot(
     definition: ElectionDefinition, selections: Mapping[str, Sequence[str]], precinct_id: str
 ) -> str | None:
     contests = {c.contest_id: c for c in contests_for(definition, precinct_id)}
-    every = {c.contest_id for c in definition.contests}
     for contest_id in selections:
-        if contest_id not in every:
-            return f"unknown contest {contest_id!r}"
         if contest_id not in contests:
+            if all(c.contest_id != contest_id for c in definition.contests):
+                return f"unknown contest {contest_id!r}"
             return f"contest {contest_id!r} is not on the ballot of precinct {precinct_id!r}"
     for contest_id, contest in contests.items():
         if contest_id not in selections:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fractions import Fraction
 
-from services.common.election import Contest, ElectionDefinition
+from services.common.election import Contest, ElectionDefinition, contests_for
 
 from .rounding import ratio, shares
 from .seats import allocate
@@ -53,15 +53,17 @@ def violations(snapshot: Snapshot, definition: ElectionDefinition, *, previous_v
     if sorted(seen) != sorted(contests):
         out.append(f"contests {seen} are not the election's contests {sorted(contests)}")
     precinct_id = snapshot.get("precinct_id")
+    on_ballot = {c.contest_id for c in contests_for(definition, precinct_id)} if precinct_id is not None else None
     for result in snapshot["contests"]:
         contest = contests.get(result["contest_id"])
         if contest is not None:
-            out.extend(_contest_violations(result, contest, turnout, precinct_id))
+            out.extend(_contest_violations(result, contest, turnout, on_ballot))
             out.extend(_seat_violations(result, contest, total=precinct_id is None))
     return out
 
 
-def _contest_violations(result: dict, contest: Contest, turnout: dict, precinct_id: str | None) -> list[str]:
+def _contest_violations(result: dict, contest: Contest, turnout: dict, on_ballot: set[str] | None) -> list[str]:
+    """`on_ballot`: in a precinct snapshot, the contests on that precinct's ballots."""
     cid, out = result["contest_id"], []
     ballots, abstentions = result["ballots"], result["abstentions"]
     votes = [o["votes"] for o in result["options"]]
@@ -69,8 +71,8 @@ def _contest_violations(result: dict, contest: Contest, turnout: dict, precinct_
         out.append(f"{cid}: options are not the contest's options")
     if min([ballots, abstentions, result["eligible"], *votes]) < 0:
         out.append(f"{cid}: a count is negative")
-    whole = contest.precincts is None or (precinct_id is not None and contest.applies_to(precinct_id))
-    outside = precinct_id is not None and not contest.applies_to(precinct_id)
+    whole = contest.precincts is None or (on_ballot is not None and cid in on_ballot)
+    outside = on_ballot is not None and cid not in on_ballot
     voted, eligible = (0, 0) if outside else (turnout["voted"], turnout["eligible"])
     if whole or outside:
         if ballots != voted:
