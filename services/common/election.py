@@ -43,9 +43,6 @@ class Contest(msgspec.Struct, forbid_unknown_fields=True):
     threshold_percent: float | None = None  # of the contest's ballots; hundredths at most
     allocation: Allocation | None = None  # with seats; None means dhondt
 
-    def applies_to(self, precinct_id: str) -> bool:
-        return self.precincts is None or precinct_id in self.precincts
-
     @property
     def method(self) -> Allocation:
         return self.allocation or "dhondt"

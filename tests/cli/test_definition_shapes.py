@@ -109,3 +109,8 @@ def test_a_precinct_without_any_contest_is_refused():
     assert errors_of(text) == [
         f"city.yaml:{line_of(text, 'precinct_id: p001')}: precincts[0]: no contest applies to 'p001'",
     ]
+
+
+def test_a_precinct_outside_the_election_gets_no_ballot():
+    d = parse_definition(shaped_yaml(), "city.yaml")
+    assert contests_for(d, "p404") == []
