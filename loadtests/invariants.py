@@ -48,6 +48,15 @@ def _check_contest(contest: dict[str, Any], max_choices: int | None, voted: int)
         errors.append(f"{cid}: no votes but a non-zero percent (a placeholder?)")
     if max_choices == 1 and total > 0 and _percent_sum(options) != 100:
         errors.append(f"{cid}: percents sum to {_percent_sum(options)}, not 100.00")
+    if ballots > contest.get("eligible", ballots):
+        errors.append(f"{cid}: ballots {ballots} > its eligible {contest.get('eligible')}")
+    if "seats" in contest:  # a party list (API.md "Real ballot shapes")
+        won = [o.get("seats", 0) for o in options]
+        passing = any(o.get("passes_threshold") for o in options)
+        if sum(won) != (contest["seats"] if passing else 0):
+            errors.append(f"{cid}: seats add up to {sum(won)} of {contest['seats']}")
+        if any(w and not o.get("passes_threshold") for w, o in zip(won, options)):
+            errors.append(f"{cid}: a seat for an option below the threshold")
     return errors
 
 

@@ -83,7 +83,10 @@ async def _vote_like_the_readme(ports: list[int]) -> dict:
         assert r.status == 200, await r.text()
         token = (await r.json())["access_token"]
         definition = await (await http.get(f"{results}/v1/elections/demo-2026")).json()
-        selections = {c["contest_id"]: [c["options"][0]["option_id"]] for c in definition["contests"]}
+        # voter-000042 votes in p02: the public definition names the contests on its ballots
+        on_ballot = next(p["contests"] for p in definition["precincts"] if p["precinct_id"] == "p02")
+        assert on_ballot == ["mayor", "district-1", "council"]
+        selections = {c["contest_id"]: [c["options"][0]["option_id"]] for c in definition["contests"] if c["contest_id"] in on_ballot}
         r = await http.post(
             f"{vote}/v1/elections/demo-2026/ballots",
             json={"selections": selections},

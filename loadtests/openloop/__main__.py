@@ -60,13 +60,16 @@ async def search(args, urls: dict[str, str], election: str) -> list[dict]:
                         return None if r.status == 200 else f"HTTP {r.status}"
             else:
                 needed = int(rate * args.step_seconds)
-                pool = iter(await tokens(http, urls["auth"], election, next_voter, needed))
+                numbers = range(next_voter, next_voter + needed)
+                pool = iter(zip(await tokens(http, urls["auth"], election, next_voter, needed), numbers))
                 next_voter += needed
                 url = f"{urls['vote']}/v1/elections/{election}/ballots"
-                body = {"selections": {"mayor": ["m1"], "council": ["c1", "c2"]}}
 
                 async def send() -> str | None:
-                    headers = {"Authorization": f"Bearer {next(pool)}", "Idempotency-Key": str(uuid.uuid4())}
+                    token, n = next(pool)
+                    district = seed.district_of(seed.precinct_of(n))  # the voter's ballot: their district's contests
+                    body = {"selections": {"mayor": ["m1"], district: ["against-all"], "council": ["c1"]}}
+                    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
                     async with http.post(url, json=body, headers=headers) as r:
                         await r.read()
                         return None if r.status == 201 else f"HTTP {r.status}"

@@ -1,7 +1,9 @@
 """The elections of a load run, created through the operator CLI exactly as an operator
 would: `election create` (a JSON definition), `roll import` (a CSV written here) and
 `election open`. The main election (no re-voting) carries the big roll; a second one
-allows re-voting. Voter ids are PREFIX + 7 digits; every 10th voter has an Ed25519 key
+allows re-voting. Both have real ballot shapes (API.md): a mayor on every ballot, two
+single-member districts with "against all" (p01–p09, p10–p20) and a 10-seat party list
+with a 5% threshold, so every run counts districts apart and allocates seats. Voter ids are PREFIX + 7 digits; every 10th voter has an Ed25519 key
 derived like the demo's (loadtests/scenario/identities.py)."""
 from __future__ import annotations
 
@@ -15,6 +17,20 @@ from loadtests.scenario.identities import has_key, public_key_b64, voter_id
 PRECINCTS = 20
 PAPER = {"p19", "p20"}
 ONLINE = [f"p{i:02d}" for i in range(1, PRECINCTS + 1) if f"p{i:02d}" not in PAPER]
+DISTRICTS = {
+    "district-a": [f"p{i:02d}" for i in range(1, 10)],
+    "district-b": [f"p{i:02d}" for i in range(10, PRECINCTS + 1)],
+}
+AGAINST_ALL = {"option_id": "against-all", "title": "Against all", "kind": "against_all"}
+
+
+def precinct_of(n: int) -> str:
+    """The precinct of voter number n in `write_roll`."""
+    return ONLINE[n % len(ONLINE)]
+
+
+def district_of(precinct_id: str) -> str:
+    return next(d for d, precincts in DISTRICTS.items() if precinct_id in precincts)
 
 
 def definition(election_id: str, revoting: bool) -> dict:
@@ -29,8 +45,13 @@ def definition(election_id: str, revoting: bool) -> dict:
         "contests": [
             {"contest_id": "mayor", "title": "Mayor", "max_choices": 1,
              "options": [{"option_id": f"m{i}", "title": f"Candidate {i}"} for i in range(1, 5)]},
-            {"contest_id": "council", "title": "Council", "max_choices": 3,
-             "options": [{"option_id": f"c{i}", "title": f"Party {i}"} for i in range(1, 7)]},
+            *({"contest_id": d, "title": f"District {d[-1].upper()}", "max_choices": 1, "precincts": precincts,
+               "options": [{"option_id": f"{d[-1]}{i}", "title": f"Candidate {d[-1].upper()}{i}"} for i in (1, 2)]
+               + [AGAINST_ALL]}
+              for d, precincts in DISTRICTS.items()),
+            {"contest_id": "council", "title": "Council (party list)", "max_choices": 1,
+             "seats": 10, "threshold_percent": 5, "allocation": "sainte-lague",
+             "options": [{"option_id": f"c{i}", "title": f"Party {i}"} for i in range(1, 7)] + [AGAINST_ALL]},
         ],
         "precincts": [
             {"precinct_id": f"p{i:02d}", "name": f"Precinct {i}",
@@ -46,7 +67,7 @@ def write_roll(path: Path, voters: int, prefix: str = "v", digits: int = 7) -> N
         for n in range(1, voters + 1):
             vid = voter_id(prefix, digits, n)
             key = public_key_b64(vid) if has_key(n) else ""
-            f.write(f"{vid},{ONLINE[n % len(ONLINE)]},+1555{n:07d},{key}\n")
+            f.write(f"{vid},{precinct_of(n)},+1555{n:07d},{key}\n")
 
 
 def seed(stack, scratch: Path, elections: list[tuple[str, bool, int]], say=print) -> dict[str, float]:

@@ -9,6 +9,7 @@ under its own name as a success; only a ballot given up on counts as a failure.
 """
 from __future__ import annotations
 
+import base64
 import json
 import random
 import uuid
@@ -105,9 +106,22 @@ def election(client, election_id: str) -> dict | None:
     return data
 
 
-def random_selections(definition: dict) -> dict[str, list[str]]:
+def token_precinct(token: str) -> str | None:
+    """The `pct` claim of an access token, read as a client would (no verification)."""
+    try:
+        payload = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["pct"]
+    except (IndexError, ValueError, KeyError, TypeError):
+        return None
+
+
+def random_selections(definition: dict, precinct_id: str | None = None) -> dict[str, list[str]]:
+    """A random ballot of the contests the public definition lists for the precinct."""
+    on_ballot = next((p.get("contests") for p in definition.get("precincts", []) if p.get("precinct_id") == precinct_id), None)
     selections = {}
     for contest in definition["contests"]:
+        if on_ballot is not None and contest["contest_id"] not in on_ballot:
+            continue
         options = [o["option_id"] for o in contest["options"]]
         most = int(contest.get("max_choices", 1))
         picks = 0 if random.random() < 0.05 else random.randint(1, most)  # 5% abstain

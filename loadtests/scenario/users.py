@@ -47,13 +47,16 @@ class Voter(FastHttpUser):
         definition = flows.election(self.client, election_id) if token else None
         if not definition:
             return
-        receipt = flows.cast_ballot(self.client, election_id, voter_id, token, flows.random_selections(definition), 1)
+        precinct_id = flows.token_precinct(token)
+        receipt = flows.cast_ballot(
+            self.client, election_id, voter_id, token, flows.random_selections(definition, precinct_id), 1
+        )
         if not receipt:
             return
         flows.check_mine(self.client, election_id, token, receipt, 1)
         revoting = bool(definition.get("revoting"))
         if revoting and random.random() < state.scenario.revote_share:
-            again = flows.cast_ballot(self.client, election_id, voter_id, token, flows.random_selections(definition), 2)
+            again = flows.cast_ballot(self.client, election_id, voter_id, token, flows.random_selections(definition, precinct_id), 2)
             if again:
                 counters.count("re-votes acknowledged")
                 flows.check_mine(self.client, election_id, token, again, 2)

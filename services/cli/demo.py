@@ -38,9 +38,14 @@ def demo_voter_id(number: int) -> str:
 
 
 def demo_definition(now: datetime) -> ElectionDefinition:
+    """A mayor on every ballot, two single-member districts (p01–p10, p11–p20) and a
+    10-seat party list with a 5% threshold; "against all" in the districts and the list."""
     def options(*names: str) -> list[Option]:
         return [Option(n.lower().split()[0], n) for n in names]
 
+    against_all = Option("against-all", "Against all", kind="against_all")
+    precinct_ids = [f"p{i:02d}" for i in range(1, PRECINCTS + 1)]
+    half = PRECINCTS // 2
     return ElectionDefinition(
         election_id=DEMO_ID,
         title="Demo city election 2026",
@@ -50,16 +55,20 @@ def demo_definition(now: datetime) -> ElectionDefinition:
         auth_methods=["otp", "signature"],
         contests=[
             Contest("mayor", "Mayor", options("Ada Lovelace", "Grace Hopper", "Alan Turing", "Edsger Dijkstra")),
+            Contest("district-1", "District 1 (p01-p10)", [*options("Marie Curie", "Niels Bohr"), against_all],
+                    precincts=precinct_ids[:half]),
+            Contest("district-2", "District 2 (p11-p20)", [*options("Lise Meitner", "Enrico Fermi"), against_all],
+                    precincts=precinct_ids[half:]),
             Contest(
-                "council", "City council",
-                options("Green Party", "Blue Party", "Red Party", "Gold Party", "Purple Party", "Orange Party"),
-                max_choices=3,
+                "council", "City council (party list)",
+                [*options("Green Party", "Blue Party", "Red Party", "Gold Party", "Purple Party", "Orange Party"),
+                 against_all],
+                seats=10, threshold_percent=5, allocation="dhondt",
             ),
         ],
         precincts=[
             Precinct(p, f"Precinct {i}" + (" (paper)" if p in PAPER else ""), "paper" if p in PAPER else "online")
-            for i in range(1, PRECINCTS + 1)
-            for p in [f"p{i:02d}"]
+            for i, p in enumerate(precinct_ids, 1)
         ],
     )
 

@@ -215,14 +215,14 @@ def walkthrough(election_id: str, host: str, ports: dict[str, int], metrics_host
   demo election: {election_id} (voters voter-000001 .. ; codes go to the development outbox)
 
   Vote as a demo voter:
-    V=voter-000042
+    V=voter-000042   # precinct p02: mayor, district-1 and the council party list
     CH=$(curl -s -X POST {auth}/v1/auth/otp -d '{{"election_id":"{election_id}","voter_id":"'$V'"}}' | {json_field} challenge_id)
     CODE=$(curl -s {auth}/v1/dev/outbox/{election_id}/$V | {json_field} code)
     TOKEN=$(curl -s -X POST {auth}/v1/auth/otp/verify -d '{{"challenge_id":"'$CH'","code":"'$CODE'"}}' | {json_field} access_token)
     curl -s {results}/v1/elections/{election_id}
     curl -s -X POST {vote}/v1/elections/{election_id}/ballots -H "Authorization: Bearer $TOKEN" \\
          -H "Idempotency-Key: $(uuidgen 2>/dev/null || date +%s%N)" \\
-         -d '{{"selections": {{"mayor": ["grace"], "council": ["green", "gold"]}}}}'
+         -d '{{"selections": {{"mayor": ["grace"], "district-1": ["against-all"], "council": ["green"]}}}}'
     curl -s {vote}/v1/elections/{election_id}/ballots/mine -H "Authorization: Bearer $TOKEN"
     curl -s {results}/v1/elections/{election_id}/results
 

@@ -42,7 +42,9 @@ class MalformedMessage(Exception):
 
 
 def padded_size(definition: ElectionDefinition) -> int:
-    """An upper bound of any message of this election, rounded up to 256 bytes."""
+    """An upper bound of any message of this election, rounded up to 256 bytes. It counts
+    every contest, though a ballot holds only its precinct's (districts): still a bound,
+    and one size for every precinct, so a row's length does not tell the district."""
     ids = 4 * 40 + 64 + 16  # ballot, receipt and superseded ids with framing; precinct id
     ballot = 2 + sum(
         len(c.contest_id) + 6 + c.max_choices * (max((len(o.option_id) for o in c.options), default=0) + 3)

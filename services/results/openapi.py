@@ -16,9 +16,18 @@ def _object(properties: Json, *optional: str) -> Json:
     return {"type": "object", "properties": properties, "required": required}
 
 
-_OPTION = _object({"option_id": {"type": "string"}, "votes": _COUNT, "percent": _PERCENT})
-_CONTEST = _object({"contest_id": {"type": "string"}, "ballots": _COUNT, "abstentions": _COUNT,
-                    "options": {"type": "array", "items": _OPTION}})
+_SEATS_ONLY = "Contests with seats, in the election total only."
+_OPTION = _object({"option_id": {"type": "string"}, "votes": _COUNT, "percent": _PERCENT,
+                   "passes_threshold": {"type": "boolean", "description": _SEATS_ONLY},
+                   "seats": {**_COUNT, "description": _SEATS_ONLY}},
+                  "passes_threshold", "seats")
+_CONTEST = _object({"contest_id": {"type": "string"},
+                    "eligible": {**_COUNT, "description": "The roll of the contest's precincts within the scope."},
+                    "ballots": _COUNT, "abstentions": _COUNT,
+                    "options": {"type": "array", "items": _OPTION},
+                    "seats": {**_COUNT, "description": _SEATS_ONLY},
+                    "tie_broken": {"type": "boolean", "description": "A tie decided a seat. " + _SEATS_ONLY}},
+                   "seats", "tie_broken")
 SNAPSHOT = _object(
     {
         "election_id": {"type": "string"},

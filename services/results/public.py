@@ -1,11 +1,15 @@
-"""Wire shapes of the election endpoints: the list and the public definition."""
+"""Wire shapes of the election endpoints: the list and the public definition.
+
+Each precinct of the public definition lists the contests on its voters' ballots
+(`contests`, in definition order), so a client asks the definition which contests a
+precinct gets instead of re-deriving the district rule."""
 from __future__ import annotations
 
 from datetime import datetime
 
 import msgspec
 
-from services.common.election import Contest, Election, Precinct
+from services.common.election import Contest, Election, contests_for
 from services.tally.snapshot import rfc3339
 
 
@@ -17,11 +21,18 @@ class ElectionSummary(msgspec.Struct):
     closes_at: str
 
 
+class PublicPrecinct(msgspec.Struct):
+    precinct_id: str
+    name: str
+    channel: str
+    contests: list[str]  # the contest ids on this precinct's ballots
+
+
 class PublicElection(ElectionSummary):
     revoting: bool
     auth_methods: list[str]
     contests: list[Contest]
-    precincts: list[Precinct]
+    precincts: list[PublicPrecinct]
 
 
 _encoder = msgspec.json.Encoder()
@@ -49,6 +60,9 @@ def public_election(e: Election, now: datetime) -> bytes:
             revoting=d.revoting,
             auth_methods=list(d.auth_methods),
             contests=d.contests,
-            precincts=d.precincts,
+            precincts=[
+                PublicPrecinct(p.precinct_id, p.name, p.channel, [c.contest_id for c in contests_for(d, p.precinct_id)])
+                for p in d.precincts
+            ],
         )
     )

@@ -1,9 +1,10 @@
 """Tally arithmetic: counts per precinct, contest and option, and the deltas ballots add.
 Pure: no I/O.
 
-A ballot names every contest (the vote service's contract): each contest it names counts
-one ballot, an empty list one abstention, each chosen option one vote; the ballot also
-counts once in its precinct's turnout. A superseded or annulled ballot is removed by the
+A ballot names exactly the contests of its precinct (the vote service's contract: every
+contest but the districts of other precincts): each contest it names counts one ballot,
+an empty list one abstention, each chosen option one vote; the ballot also counts once in
+its precinct's turnout. A superseded or annulled ballot is removed by the
 same arithmetic with delta -1.
 """
 from __future__ import annotations

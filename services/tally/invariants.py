@@ -2,8 +2,18 @@
 
 `violations` returns every broken rule as a sentence; an empty list means the snapshot
 may be published. Beyond API.md's list:
-- every ballot names every contest (the vote service's contract), so each contest's
-  `ballots` equals `turnout.voted` — a row counted twice in one table breaks this;
+- a ballot names exactly the contests of its precinct (the vote service's contract), so
+  a contest on every ballot has `ballots` equal to `turnout.voted`, and so has a district
+  contest in the snapshot of one of its precincts; in any other precinct's snapshot a
+  district contest counts nothing — a row counted twice, or outside its district, breaks
+  this. In the total a district contest's ballots are at most voted; they are exact
+  because the precinct snapshots are, and add up (`additivity`);
+- a contest's `eligible` is the scope's (a contest on every ballot, or a district in the
+  snapshot of its precinct), 0 outside its district, and bounds its ballots;
+- seats (total only): an option passes the threshold exactly when it is not
+  "against all" and has votes ≥ threshold_percent of the contest's ballots; only passing
+  options hold seats, and the seats are the contest's allocation of the passing votes
+  (adding up to `seats` once any option passes);
 - multi-choice: each option ≤ ballots − abstentions, and the votes sum to at most
   max_choices × (ballots − abstentions);
 - percents are the largest-remainder shares of the votes (any contest with votes sums
@@ -14,10 +24,12 @@ may be published. Beyond API.md's list:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from fractions import Fraction
 
-from services.common.election import ElectionDefinition
+from services.common.election import Contest, ElectionDefinition, contests_for
 
 from .rounding import ratio, shares
+from .seats import allocate
 from .snapshot import Snapshot, digest_of
 
 
@@ -40,23 +52,40 @@ def violations(snapshot: Snapshot, definition: ElectionDefinition, *, previous_v
     seen = [c["contest_id"] for c in snapshot["contests"]]
     if sorted(seen) != sorted(contests):
         out.append(f"contests {seen} are not the election's contests {sorted(contests)}")
+    precinct_id = snapshot.get("precinct_id")
+    on_ballot = {c.contest_id for c in contests_for(definition, precinct_id)} if precinct_id is not None else None
     for result in snapshot["contests"]:
         contest = contests.get(result["contest_id"])
         if contest is not None:
-            out.extend(_contest_violations(result, contest, voted))
+            out.extend(_contest_violations(result, contest, turnout, on_ballot))
+            out.extend(_seat_violations(result, contest, total=precinct_id is None))
     return out
 
 
-def _contest_violations(result: dict, contest, voted: int) -> list[str]:
+def _contest_violations(result: dict, contest: Contest, turnout: dict, on_ballot: set[str] | None) -> list[str]:
+    """`on_ballot`: in a precinct snapshot, the contests on that precinct's ballots."""
     cid, out = result["contest_id"], []
     ballots, abstentions = result["ballots"], result["abstentions"]
     votes = [o["votes"] for o in result["options"]]
     if [o["option_id"] for o in result["options"]] != [o.option_id for o in contest.options]:
         out.append(f"{cid}: options are not the contest's options")
-    if min([ballots, abstentions, *votes]) < 0:
+    if min([ballots, abstentions, result["eligible"], *votes]) < 0:
         out.append(f"{cid}: a count is negative")
-    if ballots != voted:
-        out.append(f"{cid}: ballots {ballots} differ from turnout voted {voted}")
+    whole = contest.precincts is None or (on_ballot is not None and cid in on_ballot)
+    outside = on_ballot is not None and cid not in on_ballot
+    voted, eligible = (0, 0) if outside else (turnout["voted"], turnout["eligible"])
+    if whole or outside:
+        if ballots != voted:
+            out.append(f"{cid}: ballots {ballots} differ from the {voted} who voted where the contest applies")
+        if result["eligible"] != eligible:
+            out.append(f"{cid}: eligible {result['eligible']} differs from the {eligible} of its precincts")
+    else:  # a district contest in the total: exact through its precincts' snapshots
+        if ballots > voted:
+            out.append(f"{cid}: ballots {ballots} exceed turnout voted {voted}")
+        if result["eligible"] > eligible:
+            out.append(f"{cid}: eligible {result['eligible']} exceeds turnout eligible {eligible}")
+    if ballots > result["eligible"]:
+        out.append(f"{cid}: ballots {ballots} exceed its eligible {result['eligible']}")
     if abstentions > ballots:
         out.append(f"{cid}: abstentions {abstentions} exceed ballots {ballots}")
     choosing = ballots - abstentions
@@ -78,6 +107,31 @@ def _contest_violations(result: dict, contest, voted: int) -> list[str]:
     return out
 
 
+def _seat_violations(result: dict, contest: Contest, *, total: bool) -> list[str]:
+    cid, options = result["contest_id"], result["options"]
+    if contest.seats is None or not total:
+        shown = any(k in result for k in ("seats", "tie_broken")) or any("seats" in o for o in options)
+        return [f"{cid}: seats shown where none are allocated"] if shown else []
+    if result.get("seats") != contest.seats:
+        return [f"{cid}: seats {result.get('seats')} are not the contest's {contest.seats}"]
+    out = []
+    threshold = Fraction(contest.threshold_hundredths, 10_000)
+    for option, o in zip(contest.options, options):
+        should = option.kind != "against_all" and o["votes"] > 0 and o["votes"] >= threshold * result["ballots"]
+        if o.get("passes_threshold") is not should:
+            out.append(f"{cid}/{o['option_id']}: passes_threshold should be {should}")
+        if not o.get("passes_threshold") and o.get("seats") != 0:
+            out.append(f"{cid}/{o['option_id']}: {o.get('seats')} seat(s) without passing the threshold")
+    won = [o.get("seats") for o in options]
+    passing = [o for o in options if o.get("passes_threshold")]
+    if sum(w or 0 for w in won) != (contest.seats if passing else 0):
+        out.append(f"{cid}: seats add up to {sum(w or 0 for w in won)}, not {contest.seats if passing else 0}")
+    expected = allocate(contest.method, [o["votes"] for o in passing], contest.seats)
+    if [o.get("seats") for o in passing] != expected.seats or result.get("tie_broken") is not expected.tie_broken:
+        out.append(f"{cid}: seats are not the {contest.method} allocation of the passing votes")
+    return out
+
+
 def additivity(total: Snapshot, precincts: Iterable[Snapshot]) -> list[str]:
     """The precinct snapshots (all of them) must add up to the total."""
     precincts = list(precincts)
@@ -90,7 +144,7 @@ def additivity(total: Snapshot, precincts: Iterable[Snapshot]) -> list[str]:
         out.append("precincts reporting do not add up")
     for i, contest in enumerate(total["contests"]):
         cid = contest["contest_id"]
-        for field in ("ballots", "abstentions"):
+        for field in ("eligible", "ballots", "abstentions"):
             summed = sum(p["contests"][i][field] for p in precincts)
             if summed != contest[field]:
                 out.append(f"{cid}: precincts' {field} add up to {summed}, total says {contest[field]}")

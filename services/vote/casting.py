@@ -86,7 +86,7 @@ class VoteService:
                 if outcome is None:
                     raise errors.ElectionNotOpen(f"the election is {election.status(self.clock())}, not open")
                 return self._answer(election_id, outcome, None)
-            rule = check_ballot(election.definition, request.selections)
+            rule = check_ballot(election.definition, request.selections, claims.precinct_id)
             if rule is not None:
                 raise errors.InvalidBallot(rule)
             pending = self.preparer.prepare(election, claims, scope, fingerprint, request.selections, self.clock(), client)

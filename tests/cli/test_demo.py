@@ -5,6 +5,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from services.cli.demo import DEMO_ID, demo_private_key, ensure_demo
+from services.common.election import contests_for
 from services.common.elections_db import load_election
 
 
@@ -13,7 +14,13 @@ def test_the_demo_is_created_filled_and_opened(db, capsys):
     election = db.run(lambda c: load_election(c, DEMO_ID))
     d, now = election.definition, datetime.now(timezone.utc)
     assert d.title == "Demo city election 2026" and election.status(now) == "open"
-    assert [(c.contest_id, len(c.options), c.max_choices) for c in d.contests] == [("mayor", 4, 1), ("council", 6, 3)]
+    assert [(c.contest_id, len(c.options), c.max_choices) for c in d.contests] == [
+        ("mayor", 4, 1), ("district-1", 3, 1), ("district-2", 3, 1), ("council", 7, 1)
+    ]
+    assert [c.contest_id for c in contests_for(d, "p02")] == ["mayor", "district-1", "council"]
+    assert [c.contest_id for c in contests_for(d, "p20")] == ["mayor", "district-2", "council"]
+    council = d.contests[3]
+    assert (council.seats, council.threshold_percent, council.options[-1].kind) == (10, 5, "against_all")
     assert [p.precinct_id for p in d.precincts] == [f"p{i:02d}" for i in range(1, 21)]
     assert {p.precinct_id for p in d.precincts if p.channel == "paper"} == {"p19", "p20"}
     assert d.revoting is False and d.auth_methods == ["otp", "signature"]

@@ -84,3 +84,26 @@ def test_checker_does_not_modify_the_snapshot():
     before = copy.deepcopy(s)
     check_snapshot(s, RULES)
     assert s == before
+
+
+def party_list(**changes) -> dict:
+    s = snapshot()
+    s["contests"][0].update(eligible=100, seats=5, tie_broken=False)
+    for option, (passes, seats) in zip(s["contests"][0]["options"], [(True, 3), (True, 2), (False, 0)]):
+        option.update(passes_threshold=passes, seats=seats)
+    s["contests"][0].update(changes)
+    return s
+
+
+def test_party_list_seats_must_add_up_and_stay_above_the_threshold():
+    assert check_snapshot(party_list(), RULES) == []
+    short = party_list()
+    short["contests"][0]["options"][1]["seats"] = 1
+    assert any("seats add up to 4 of 5" in p for p in check_snapshot(short, RULES))
+    below = party_list()
+    below["contests"][0]["options"][1]["seats"], below["contests"][0]["options"][2]["seats"] = 1, 1
+    assert any("below the threshold" in p for p in check_snapshot(below, RULES))
+
+
+def test_a_contest_cannot_count_more_ballots_than_its_eligible():
+    assert any("its eligible 9" in p for p in check_snapshot(party_list(eligible=9), RULES))

@@ -62,7 +62,10 @@ async def test_elections_are_listed_and_defined_publicly(client, election):
     assert public["revoting"] is True and public["auth_methods"] == ["otp", "signature"]
     assert public["contests"][1]["max_choices"] == 2
     assert public["contests"][0]["options"][0] == {"option_id": "alice", "title": "Alice"}
-    assert public["precincts"][2] == {"precinct_id": "p9", "name": "Village hall", "channel": "paper"}
+    assert public["precincts"][2] == {
+        "precinct_id": "p9", "name": "Village hall", "channel": "paper", "contests": ["mayor", "council"]
+    }
+    assert public["contests"][0]["precincts"] is None and public["contests"][0]["seats"] is None
 
 
 async def test_unknown_elections_and_precincts_are_404_problems(client):
