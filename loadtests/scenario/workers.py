@@ -32,9 +32,11 @@ class Recorder:
     def report(self, data: dict) -> None:
         who = data.get(REPORT_KEY)
         if who:
-            self.samples.append({"t": time.time(), "pid": who["pid"], "index": who["index"],
-                                 "users": int(data.get("user_count", 0)),
-                                 "classes": dict(data.get("user_classes_count", {}))})
+            classes = dict(data.get("user_classes_count", {}))
+            # By class, as Locust's master counts; `user_count` also counts users being stopped.
+            users = sum(classes.values()) if classes else int(data.get("user_count", 0))
+            self.samples.append({"t": time.time(), "pid": who["pid"], "index": who["index"], "users": users,
+                                 "classes": classes})
 
     def as_dict(self) -> dict:
         return {"spawned_at": self.spawned_at, "stopped_at": self.stopped_at, "missing": self.missing,
