@@ -138,11 +138,17 @@ def main(argv: list[str] | None = None) -> int:
         say(f"report: {run_dir / 'report.md'}")
         for line in locust_summary.get("breaches", []):
             say(f"SLO missed: {line}")
+        spread_problems = summary["workers"]["problems"]
+        for line in spread_problems:
+            say(f"LOAD GENERATOR NOT TRUSTED: {line}")
+        held = summary["meta"]["users_held"]
+        say(f"users running during the hold: min {held['min']:,}, max {held['max']:,} (target {profile.users:,}); "
+            f"spread over {profile.locust_workers} workers: {'FAILED' if spread_problems else 'passed'}")
         clean = result["lost"] == result["duplicates"] == result["mismatches"] == 0
         if not result["ledger"]["receipts"]:
             say("no ballot was acknowledged: the run proves nothing")
             clean = False
-        return 0 if locust_exit == 0 and clean else 1
+        return 0 if locust_exit == 0 and clean and not spread_problems else 1
     finally:
         stack.stop()
 

@@ -3,6 +3,7 @@
 process on the command line (the master also forwards them with each spawn message)."""
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -29,6 +30,14 @@ def _scenario_args(scenario: dict[str, object]) -> list[str]:
     return args
 
 
+def raise_open_files_limit() -> None:
+    """In a child, before exec: soft open-files limit up to the hard one. Every Locust
+    connection is a file descriptor; only these processes change, never the machine."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def start(plan: LoadPlan, run_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen, list[subprocess.Popen]]:
     port = free_port()
     locust = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
@@ -42,14 +51,14 @@ def start(plan: LoadPlan, run_dir: Path, env: dict[str, str]) -> tuple[subproces
          "--csv", str(run_dir / "locust"), "--html", str(run_dir / "locust.html"),
          "--only-summary", "--logfile", str(run_dir / "locust-master.log"), *common],
         cwd=ROOT, env=env, stdout=open(run_dir / "locust-master.out", "ab"), stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL, preexec_fn=raise_open_files_limit,
     )
     workers = [
         subprocess.Popen(
             [*locust, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port),
              "--logfile", str(run_dir / f"locust-worker-{i}.log"), *common],
             cwd=ROOT, env=env, stdout=open(run_dir / f"locust-worker-{i}.out", "ab"), stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, preexec_fn=raise_open_files_limit,
         )
         for i in range(plan.workers)
     ]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import psutil
 
+from .spread import soft_nofile
+
 KERNEL_COUNTERS = ("TcpExt:ListenOverflows", "TcpExt:ListenDrops", "TcpExt:TCPSynRetrans", "TcpExt:TCPTimeouts",
                    "TcpExt:TCPAbortOnMemory", "TcpExt:TCPAbortOnTimeout", "Tcp:AttemptFails", "Tcp:EstabResets",
                    "Tcp:ActiveOpens", "Tcp:PassiveOpens")
@@ -56,6 +58,7 @@ class ProcessStats:
     cpu_seconds: float = 0.0
     peak_rss: int = 0
     peak_fds: int = 0
+    fd_limit: int | None = None  # soft RLIMIT_NOFILE, from /proc/<pid>/limits
     _start_cpu: float | None = None
 
 
@@ -141,7 +144,9 @@ class Monitor:
                     name = " ".join(p.cmdline()[1:6])[-80:] or p.name()
             except psutil.Error:
                 continue
-            stats = self.seen.setdefault(p.pid, ProcessStats(p.pid, group, name))
+            stats = self.seen.get(p.pid)
+            if stats is None:
+                stats = self.seen[p.pid] = ProcessStats(p.pid, group, name, fd_limit=fd_limit(p.pid))
             if stats._start_cpu is None:
                 stats._start_cpu = cpu if self._mark else 0.0
             stats.cpu_seconds = max(stats.cpu_seconds, cpu - stats._start_cpu)
@@ -165,10 +170,17 @@ class Monitor:
     def processes(self) -> list[dict]:
         return [
             {"pid": s.pid, "group": s.group, "name": s.name, "cpu_seconds": round(s.cpu_seconds, 1),
-             "peak_rss_mb": round(s.peak_rss / 2**20, 1), "peak_fds": s.peak_fds,
+             "peak_rss_mb": round(s.peak_rss / 2**20, 1), "peak_fds": s.peak_fds, "fd_limit": s.fd_limit,
              "idle_cores": round(self.baseline.get(s.pid, 0.0), 4)}
             for s in sorted(self.seen.values(), key=lambda s: (s.group, -s.cpu_seconds))
         ]
+
+
+def fd_limit(pid: int) -> int | None:
+    try:
+        return soft_nofile(Path(f"/proc/{pid}/limits").read_text())
+    except OSError:
+        return None
 
 
 def _tree_cpu(pid: int) -> dict[int, float]:

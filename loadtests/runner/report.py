@@ -7,6 +7,8 @@ import csv
 import json
 from pathlib import Path
 
+from . import spread
+
 
 def read_stats_csv(run_dir: Path) -> list[dict]:
     path = run_dir / "locust_stats.csv"
@@ -16,23 +18,26 @@ def read_stats_csv(run_dir: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def users_held(run_dir: Path, ramp_seconds: float, hold_seconds: float) -> dict:
-    """Peak users, and the fewest users seen during the hold (after the ramp, before the stop)."""
-    path = run_dir / "locust_stats_history.csv"
-    if not path.exists():
-        return {"peak": 0, "held": 0}
-    with open(path, newline="") as f:
-        rows = [(int(r["Timestamp"]), int(r["User Count"])) for r in csv.DictReader(f) if r["Name"] == "Aggregated"]
-    if not rows:
-        return {"peak": 0, "held": 0}
-    start = rows[0][0]
-    hold = [u for t, u in rows if start + ramp_seconds + 5 <= t <= start + ramp_seconds + hold_seconds - 2]
-    return {"peak": max(u for _, u in rows), "held": min(hold) if hold else 0}
+def load_spread(run_dir: Path, meta: dict, locust: dict, processes: list[dict]) -> dict:
+    """Users per Locust worker (their own reports) joined with each worker's /proc figures,
+    the users actually held, and the reasons not to trust the load generator (if any)."""
+    path = run_dir / "locust-workers.json"
+    recorded = json.loads(path.read_text()) if path.exists() else {"samples": [], "missing": []}
+    window = spread.hold_window(recorded.get("spawned_at"), recorded.get("stopped_at"))
+    rows = spread.worker_rows(recorded["samples"], [p for p in processes if p["group"] == "locust"], window)
+    held = spread.users_held(recorded["samples"], window)
+    problems = spread.problems(rows, meta["users"], meta["locust_workers"],
+                               spread.emfile_errors(locust.get("errors", [])), held, len(recorded.get("missing", [])))
+    started = min((s["t"] for s in recorded["samples"]), default=0.0)
+    return {"users_held": held, "window": window, "started_at": started,
+            "fair_share": spread.fair_share(meta["users"], meta["locust_workers"]), "max_share": spread.MAX_SHARE,
+            "missing": recorded.get("missing", []), "rows": [r.__dict__ for r in rows], "problems": problems}
 
 
 def build(run_dir: Path, meta: dict, locust: dict, audit: dict, monitor) -> dict:
     seconds = meta.get("load_seconds", 0)
-    meta = {**meta, "users_held": users_held(run_dir, meta["ramp_seconds"], meta["hold_seconds"])}
+    workers = load_spread(run_dir, meta, locust, monitor.processes())
+    meta = {**meta, "users_held": workers["users_held"]}
     busy = [b for _, b in monitor.machine_busy]
     by_group = monitor.by_group(seconds)
     requests = locust.get("requests", 0) or 0
@@ -41,7 +46,7 @@ def build(run_dir: Path, meta: dict, locust: dict, audit: dict, monitor) -> dict
         for group, g in by_group.items():
             net = max(0.0, g["cpu_seconds"] - g["idle_cores"] * seconds)
             per_request[group] = round(net / requests * 1e6)  # µs of CPU per request (all endpoints)
-    return {"meta": meta, "locust": locust, "audit": audit,
+    return {"meta": meta, "locust": locust, "audit": audit, "workers": workers,
             "cpu_by_group": by_group, "processes": monitor.processes(),
             "machine_busy_cores_peak": max(busy, default=0.0),
             "machine_busy_cores_mean": sum(busy) / len(busy) if busy else 0.0,
@@ -61,9 +66,11 @@ def _ms(value) -> str:
 def markdown(summary: dict) -> str:
     meta, locust, audit = summary["meta"], summary["locust"], summary["audit"]
     out = [f"# Load run {meta['run_id']} ({meta['profile']})", ""]
-    out.append(f"- users: target {meta['users']:,}, peak {meta['users_held']['peak']:,}, held at least "
-               f"{meta['users_held']['held']:,} for {meta['hold_seconds']} s "
-               f"after a {meta['ramp_seconds']} s ramp at {meta['spawn_rate']}/s; roll {meta['voters']:,} voters")
+    held = meta["users_held"]
+    out.append(f"- users: target {meta['users']:,}; running on the workers (their own reports): during the "
+               f"{meta['hold_seconds']} s hold min {held['min']:,} / max {held['max']:,} ({held['samples']} reports), "
+               f"peak {held['peak']:,}; ramp {meta['ramp_seconds']} s at {meta['spawn_rate']}/s; "
+               f"roll {meta['voters']:,} voters")
     out.append(f"- processes: services {meta['service_workers']}, Locust master + {meta['locust_workers']} workers, "
                f"{meta['sources']} loopback source addresses; machine {meta['cores']} cores")
     out.append(f"- requests {locust.get('requests', 0):,}, failures {locust.get('failures', 0):,}, "
@@ -72,6 +79,7 @@ def markdown(summary: dict) -> str:
     for b in locust.get("breaches", []):
         out.append(f"  - {b}")
     out.append(f"- audit: `{meta['audit_line']}` (receipts in the ledger: {audit.get('ledger', {}).get('receipts', 0):,})")
+    out += workers_markdown(summary.get("workers"))
     out += ["", "| endpoint | requests | failures | req/s | p50 ms | p95 ms | p99 ms |", "|---|---:|---:|---:|---:|---:|---:|"]
     for row in summary["stats_csv"]:
         out.append(f"| {row['Type']} {row['Name']} | {int(row['Request Count']):,} | {int(row['Failure Count']):,} | "
@@ -116,6 +124,32 @@ def markdown(summary: dict) -> str:
         if p["cpu_seconds"] >= 0.5 or p["peak_fds"] > 100:
             out.append(f"| {p['pid']} {p['name']} | {p['group']} | {p['cpu_seconds']} | {p['peak_rss_mb']} | {p['peak_fds']} |")
     return "\n".join(out) + "\n"
+
+
+def workers_markdown(workers: dict | None) -> list[str]:
+    if not workers:
+        return []
+    problems = workers["problems"]
+    verdict = "passed" if not problems else "FAILED"
+    out = ["", f"Load generator spread: **{verdict}** (fair share {workers['fair_share']:,} users per worker; "
+           f"fails above {workers['max_share']}x, at a worker's open-files limit, when a worker was "
+           "taken for missing or fewer users than the target ran during the hold)"]
+    out += [f"- {p}" for p in problems]
+    for m in workers.get("missing", []):
+        out.append(f"- the master marked worker {m['index']} missing (no heartbeat) "
+                   f"{m['t'] - workers.get('started_at', 0):.0f} s after the workers' first report")
+    out += ["", "| worker | pid | users peak | users in hold (min-max) | x fair share | users by class (at peak) "
+            "| CPU s | peak RSS MB | peak fds | fd limit |", "|---:|---:|---:|---|---:|---|---:|---:|---:|---:|"]
+    for r in workers["rows"]:
+        classes = ", ".join(f"{k} {v:,}" for k, v in sorted(r["classes"].items()))
+        out.append(f"| {r['index']} | {r['pid']} | {r['peak_users']:,} | {r['hold_min']:,}-{r['hold_max']:,} | "
+                   f"{r['peak_users'] / max(1, workers['fair_share']):.2f} | {classes} | {_num(r['cpu_seconds'])} | "
+                   f"{_num(r['peak_rss_mb'])} | {_num(r['peak_fds'])} | {_num(r['fd_limit'])} |")
+    return out
+
+
+def _num(value) -> str:
+    return "-" if value is None else f"{value:,.0f}" if isinstance(value, float) else f"{value:,}"
 
 
 def write(run_dir: Path, summary: dict) -> None:

@@ -15,7 +15,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests.slo import Endpoint, Thresholds, breaches
 
-from . import counters, netpatch, state
+from . import counters, distribution, netpatch, state, workers
 from .options import Scenario, add_arguments
 
 log = logging.getLogger("ballotline.load")
@@ -23,6 +23,7 @@ log = logging.getLogger("ballotline.load")
 
 def register(voter_cls, watcher_cls) -> None:
     counters.register(events)
+    workers.register(events)
 
     @events.init_command_line_parser.add_listener
     def _arguments(parser):
@@ -33,6 +34,10 @@ def register(voter_cls, watcher_cls) -> None:
         scenario = Scenario.from_parsed(environment.parsed_options)
         _configure(environment, scenario, voter_cls, watcher_cls)
         netpatch.apply(netpatch.loopback_sources(scenario.sources))
+        if isinstance(environment.runner, MasterRunner):
+            environment.dispatcher_class = distribution.EvenMixDispatcher
+            distribution.tolerate_stalls()
+            workers.watch_missing(environment.runner)
 
     @events.test_start.add_listener
     def _start(environment, **_kw):
@@ -52,6 +57,8 @@ def register(voter_cls, watcher_cls) -> None:
         summary = summarise(environment)
         path = Path(state.shared().scenario.run_dir) / "locust-summary.json"
         path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(environment.runner, MasterRunner):
+            workers.RECORDER.write(path.parent)
         path.write_text(json.dumps(summary, indent=2))
         for line in summary["breaches"]:
             log.error("SLO missed: %s", line)
@@ -63,6 +70,7 @@ def _finish(environment) -> None:
     workers' last statistics (everything of the last few seconds would be missing from the
     report while the ledger has it). stop() waits until every worker has stopped its users
     and reported; then quit."""
+    workers.RECORDER.stopped_at = time.time()
     environment.runner.stop()
     gevent.sleep(1.0)
     environment.runner.quit()
