@@ -42,6 +42,12 @@ def say(message: str) -> None:
     print(f"[chaos] {message}", flush=True)
 
 
+def ballot_for(n: int) -> dict[str, list[str]]:
+    """Voter n's ballot: the contests of their precinct (loadtests/runner/seed.py)."""
+    district = seed.district_of(seed.precinct_of(n))
+    return {"mayor": [f"m{1 + n % 4}"], district: [f"{district[-1]}1"], "council": [f"c{1 + n % 6}"]}
+
+
 def recovery_seconds(fault_at: float, seen: Observations) -> float | None:
     """From the fault to the first acknowledged ballot after the last failure it caused;
     0 when nothing failed, None when nothing was acknowledged after it."""
@@ -133,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         seed.seed(stack, run_dir, [(ELECTION, False, 100_000)], say=say)
         stack.start_services({"auth": 1, "vote": 1, "results": 1},
                              extra_env={"RESULTS_RUN_TALLY": "true", "SHUTDOWN_DRAIN": "1"})
-        ids = (voter_id("v", 7, n) for n in range(1, 100_001))
+        ids = ((voter_id("v", 7, n), ballot_for(n)) for n in range(1, 100_001))
         for fault in chosen:
             say(f"{fault.name} …")
             rows.append(run_experiment(stack, fault, run_dir, ids, before=3.0, after=9.0, concurrency=args.concurrency))

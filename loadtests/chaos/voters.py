@@ -18,8 +18,6 @@ import aiohttp
 
 from loadtests.ledger import LedgerWriter
 
-BALLOT = {"selections": {"mayor": ["m1"], "council": ["c1", "c2"]}}
-
 
 @dataclass
 class Observations:
@@ -30,9 +28,10 @@ class Observations:
 
 
 class Voters:
-    def __init__(self, urls: dict[str, str], election_id: str, voter_ids, ledger: LedgerWriter) -> None:
+    def __init__(self, urls: dict[str, str], election_id: str, voters, ledger: LedgerWriter) -> None:
+        """`voters`: (voter_id, selections) pairs, each voter's ballot for their precinct."""
         self.urls, self.election_id, self.ledger = urls, election_id, ledger
-        self._ids = iter(voter_ids)
+        self._voters = iter(voters)
         self.seen = Observations()
 
     async def run(self, concurrency: int, until: float, patience: float) -> Observations:
@@ -44,12 +43,12 @@ class Voters:
 
     async def _loop(self, http: aiohttp.ClientSession, until: float, patience: float) -> None:
         while time.monotonic() < until:
-            voter = next(self._ids, None)
+            voter = next(self._voters, None)
             if voter is None:
                 return
-            await self._vote(http, voter, until + patience)
+            await self._vote(http, *voter, until + patience)
 
-    async def _vote(self, http: aiohttp.ClientSession, voter: str, deadline: float) -> None:
+    async def _vote(self, http: aiohttp.ClientSession, voter: str, selections: dict, deadline: float) -> None:
         forwarded = {"X-Forwarded-For": f"198.18.{random.randrange(256)}.{random.randrange(1, 255)}"}
         token = await self._retry(deadline, lambda: self._login(http, voter, forwarded))
         if token is None:
@@ -58,7 +57,7 @@ class Voters:
         key = uuid.uuid4().hex
         self.ledger.attempt(self.election_id, voter, key, 1)
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key, **forwarded}
-        receipt = await self._retry(deadline, lambda: self._cast(http, headers))
+        receipt = await self._retry(deadline, lambda: self._cast(http, headers, {"selections": selections}))
         if receipt is None:
             self.ledger.unacked(self.election_id, voter, key, 1)
             self.seen.gave_up += 1
@@ -106,8 +105,8 @@ class Voters:
             status, body = await self._answer(r)
         return (True, body["access_token"]) if status == 200 else (False, None)
 
-    async def _cast(self, http, headers: dict) -> tuple[bool, str | None]:
-        async with http.post(f"{self.urls['vote']}/v1/elections/{self.election_id}/ballots", json=BALLOT,
+    async def _cast(self, http, headers: dict, ballot: dict) -> tuple[bool, str | None]:
+        async with http.post(f"{self.urls['vote']}/v1/elections/{self.election_id}/ballots", json=ballot,
                              headers=headers) as r:
             status, body = await self._answer(r)
         if status == 201:
