@@ -25,6 +25,7 @@ from services.results.app import load_settings as results_settings
 from services.vote.app import create_app as create_vote
 from services.vote.app import load_settings as vote_settings
 from tests.auth.helpers import sign
+from tests.blocking import off_loop
 from tests.factories import create_election, definition, now
 
 ELECTION = "attacked"
@@ -65,7 +66,7 @@ def catalogs(*clients):
 
 
 async def operator(*args: str) -> None:
-    code = await asyncio.to_thread(ballotline, [*args, "--actor", "incident-desk"])
+    code = await off_loop(ballotline, [*args, "--actor", "incident-desk"])
     assert code == 0
 
 

@@ -10,6 +10,7 @@ import msgspec
 import pytest
 
 from services.common.elections_db import CHANNEL, load_election
+from tests.blocking import off_loop
 
 
 def now() -> datetime:
@@ -127,7 +128,7 @@ def test_extend_and_policy_notify_the_running_services(created, cli, db):
         conn = await asyncpg.connect(db.url)
         heard: list[str] = []
         await conn.add_listener(CHANNEL, lambda *a: heard.append(a[3]))
-        await asyncio.to_thread(run)
+        await off_loop(run)
         await asyncio.sleep(0.2)
         await conn.close()
         return heard
