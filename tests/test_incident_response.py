@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from services.auth.app import create_app as create_auth
 from services.auth.app import load_settings as auth_settings
-from services.cli.main import main as ballotline
 from services.common.catalog import CATALOG
 from services.common.settings import Env
 from services.results.app import create_app as create_results
@@ -25,8 +24,8 @@ from services.results.app import load_settings as results_settings
 from services.vote.app import create_app as create_vote
 from services.vote.app import load_settings as vote_settings
 from tests.auth.helpers import sign
-from tests.blocking import off_loop
 from tests.factories import create_election, definition, now
+from tests.operator_cli import ballotline
 
 ELECTION = "attacked"
 KEYS = {f"v{i}": Ed25519PrivateKey.generate() for i in range(1, 7)}
@@ -66,7 +65,7 @@ def catalogs(*clients):
 
 
 async def operator(*args: str) -> None:
-    code = await off_loop(ballotline, [*args, "--actor", "incident-desk"])
+    code = await ballotline(*args, "--actor", "incident-desk")
     assert code == 0
 
 

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from services.common.elections_db import CHANNEL, load_election
-from tests.blocking import off_loop
+from tests.operator_cli import ballotline
 
 
 def now() -> datetime:
@@ -123,19 +123,18 @@ def test_policy_of_a_closed_election_is_refused(created, cli, db):
     assert db.val("SELECT auth_methods FROM elections") == ["otp", "signature"]
 
 
-def test_extend_and_policy_notify_the_running_services(created, cli, db):
-    async def listen_while(run) -> list[str]:
+def test_extend_and_policy_notify_the_running_services(created, db):
+    until = iso(closes_at(db) + timedelta(hours=1))
+
+    async def listen_while_changing() -> list[str]:
         conn = await asyncpg.connect(db.url)
         heard: list[str] = []
         await conn.add_listener(CHANNEL, lambda *a: heard.append(a[3]))
-        await off_loop(run)
+        assert await ballotline("election", "extend", "city-2026", "--until", until, "--reason", "queues") == 0
+        assert await ballotline("election", "policy", "city-2026", "--auth-methods", "signature", "--reason", "r") == 0
         await asyncio.sleep(0.2)
         await conn.close()
         return heard
 
-    def both() -> None:
-        assert extend(cli, iso(closes_at(db) + timedelta(hours=1))).code == 0
-        assert policy(cli, "signature").code == 0
-
-    assert asyncio.run(listen_while(both)) == ["city-2026", "city-2026"]
+    assert asyncio.run(listen_while_changing()) == ["city-2026", "city-2026"]
     assert msgspec.json.decode(db.val("SELECT definition::text FROM elections"))["auth_methods"] == ["signature"]
