@@ -26,6 +26,7 @@ from services.cli.roll_csv import open_roll_csv
 from services.cli.roll_import import import_roll
 from services.cli.roll_rows import encode_public_key
 from services.common.election import Contest, ElectionDefinition, Option, Precinct
+from services.common.elections_db import Change
 from services.common.migrate import migrate
 
 # Run as a script: loadtests/ is not installed, so the repository root goes on the path.
@@ -52,16 +53,19 @@ def election(precincts: int) -> ElectionDefinition:
     )
 
 
+BENCH = Change("bench_roll_import")
+
+
 async def run(url: str, csv_path: Path, precincts: int) -> list[dict]:
     conn = await asyncpg.connect(url)
     try:
         await migrate(conn)
-        await create_election(conn, election(precincts))
+        await create_election(conn, election(precincts), BENCH)
         runs = []
         for label in ("first import", "re-import (replaces)"):
             started = time.perf_counter()
             with open_roll_csv(csv_path) as rows:
-                count = await import_roll(conn, "bench", rows, source=csv_path.name)
+                count = await import_roll(conn, "bench", rows, source=csv_path.name, change=BENCH)
             seconds = time.perf_counter() - started
             runs.append({"run": label, "rows": count, "seconds": round(seconds, 2), "rows_per_s": round(count / seconds)})
             print(f"{label}: {count:,} rows in {seconds:.2f} s = {count / seconds:,.0f} rows/s", flush=True)

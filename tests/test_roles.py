@@ -23,7 +23,7 @@ from tests.test_end_to_end import system  # noqa: F401 - the three services, sta
 TABLES = (
     "elections", "precincts", "voters", "election_events", "signing_keys", "ballots", "tally_outbox",
     "participation", "idempotency_keys", "tally_votes", "tally_contests", "tally_precincts",
-    "results_snapshots", "results_heads", "schema_migrations", "participation_counts",
+    "results_snapshots", "results_heads", "schema_migrations", "participation_counts", "audit_log",
 )
 
 
@@ -99,6 +99,9 @@ async def test_results_cannot_write_anywhere(database_url, pool):
         "TRUNCATE results_snapshots",
         "UPDATE election_events SET detail = detail",
         "DELETE FROM election_events",
+        "UPDATE audit_log SET actor = actor",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
     ],
 )
 async def test_nobody_rewrites_published_history_or_the_audit_trail(database_url, pool, role, statement):

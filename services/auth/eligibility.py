@@ -12,6 +12,12 @@ from .voters import VoterRecord
 Method = Literal["otp", "signature"]
 
 
+def method_refused(election: Election | None, method: Method) -> bool:
+    """The election does not (or, after `ballotline election policy`, no longer) accept
+    `method`. Its methods are public, so this refusal is said openly, whoever asks."""
+    return election is not None and method not in election.definition.auth_methods
+
+
 def refusal(election: Election | None, voter: VoterRecord | None, method: Method, now: datetime) -> str | None:
     """Why `voter` may not log in to `election` with `method` now, or None if they may."""
     if election is None:

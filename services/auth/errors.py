@@ -7,6 +7,9 @@
     TooManyRequests (429, Retry-After)
      ├── ChallengeLocked   [challenge_locked]   5 wrong answers burned the challenge
      └── RateLimited       [rate_limited]       a per-voter or per-address limit
+    Forbidden (403)
+     └── AuthMethodNotAllowed [auth_method_not_allowed] the election does not (or no
+                           longer) accept this login method: public, so said openly
     NotFound (404)
      └── NothingSent       [not_found]          dev outbox: no code for that voter
 
@@ -14,7 +17,7 @@ Every one of them is answered identically for real and decoy challenges.
 """
 from __future__ import annotations
 
-from services.common.problems import NotFound, TooManyRequests, Unauthorized
+from services.common.problems import Forbidden, NotFound, TooManyRequests, Unauthorized
 
 
 class InvalidCode(Unauthorized):
@@ -57,3 +60,10 @@ class NothingSent(NotFound):
 
     def __init__(self) -> None:
         super().__init__("no code was sent to this voter recently")
+
+
+class AuthMethodNotAllowed(Forbidden):
+    code = "auth_method_not_allowed"
+
+    def __init__(self, method: str) -> None:
+        super().__init__(f"this election does not accept {method} login; its definition lists the methods it accepts")

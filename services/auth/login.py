@@ -1,7 +1,8 @@
 """What both login methods share: admitting a challenge request (rate limits, roll
 lookup, eligibility) and turning a settled challenge into a token.
 
-A refused request is not an error: it gets a decoy challenge that looks and behaves
+A login by a method the election does not accept is refused openly (403): the methods are
+public. Any other refused request is not an error: it gets a decoy challenge that looks and behaves
 like a real one, so nobody learns whether a voter exists, is on paper, or whether the
 election is open. Rate limits are counted before the roll is read, for real and
 unknown voters alike.
@@ -17,8 +18,8 @@ from services.common.client_address import limit_key
 
 from . import metrics
 from .challenges import ChallengeStore, Outcome
-from .eligibility import Method, refusal
-from .errors import ChallengeExpired, ChallengeLocked
+from .eligibility import Method, method_refused, refusal
+from .errors import AuthMethodNotAllowed, ChallengeExpired, ChallengeLocked
 from .keys import ServiceKeys
 from .ratelimit import RateLimiter
 from .settings import RateLimits
@@ -55,6 +56,8 @@ class LoginFlow:
         await self.limiter.hit(self.rates.challenge_per_address, limit_key(address))
         await self.limiter.hit(self.rates.challenge_per_voter, f"{method}:{who}")
         metrics.CHALLENGES_REQUESTED.labels(method).inc()
+        if method_refused(self.catalog.get(election_id), method):
+            raise AuthMethodNotAllowed(method)
         voter = await self.roll.find(election_id, voter_id)  # always, so every answer costs the same
         reason = refusal(self.catalog.get(election_id), voter, method, datetime.now(timezone.utc))
         if reason is not None:
@@ -76,6 +79,9 @@ class LoginFlow:
         if outcome.status != "ok" or outcome.claims is None:
             raise wrong
         claims = outcome.claims
+        # A challenge requested before the operator removed its method gets no token.
+        if method_refused(self.catalog.get(claims.election_id), method):
+            raise AuthMethodNotAllowed(method)
         token = self.issuer.issue(
             handle=claims.handle, election_id=claims.election_id, precinct_id=claims.precinct_id, method=method
         )

@@ -20,6 +20,7 @@ _MALFORMED = problem(400, "Malformed JSON, wrong types or unknown fields.", "mal
 _RATE_LIMITED = problem(429, "A per-voter or per-address limit.", "rate_limited", retry_after=True)
 _LOCKED = problem(429, "Five wrong answers burned the challenge, or a rate limit.", "challenge_locked", "rate_limited",
                   retry_after=True)
+_METHOD = problem(403, "The election does not (or no longer) accept this login method.", "auth_method_not_allowed")
 _NO_STORE = {"Cache-Control": {"required": True, "schema": {"const": "no-store"}}}
 
 
@@ -46,16 +47,19 @@ def paths(*, production: bool) -> Json:
             "202": json_response("A challenge; the same answer for an unknown voter (no enumeration).",
                                  ref("CodeChallengeOut"), headers=_NO_STORE),
             **_RATE_LIMITED,
+            **_METHOD,
         }),
         "/v1/auth/otp/verify": _post("verifyCode", "Trade the one-time code for an access token.", "CodeVerification", {
             "200": _token("An EdDSA access token for the vote service."),
             **problem(401, "Wrong code, or a challenge unknown, expired or used.", "invalid_code", "challenge_expired"),
             **_LOCKED,
+            **_METHOD,
         }),
         "/v1/auth/signature": _post("requestNonce", "A nonce to sign with the voter's Ed25519 key.", "LoginRequest", {
             "200": json_response("A challenge; the same answer for an unknown voter.", ref("NonceChallengeOut"),
                                  headers=_NO_STORE),
             **_RATE_LIMITED,
+            **_METHOD,
         }),
         "/v1/auth/signature/verify": _post(
             "verifySignature",
@@ -66,6 +70,7 @@ def paths(*, production: bool) -> Json:
                 **problem(401, "Bad signature, or a challenge unknown, expired or used.", "invalid_signature",
                           "challenge_expired"),
                 **_LOCKED,
+                **_METHOD,
             },
         ),
         "/.well-known/jwks.json": {"get": operation("jwks", "Public keys that verify access tokens.", {

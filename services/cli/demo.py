@@ -14,10 +14,11 @@ import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.common.election import Contest, ElectionDefinition, Option, Precinct
-from services.common.elections_db import load_election
+from services.common.elections_db import Change, load_election
 
 from .election_phases import create_election, open_election, when
 from .errors import database, operator_command
+from .operator import add_actor, change_of
 from .roll_import import import_roll
 from .roll_rows import encode_public_key
 
@@ -26,6 +27,8 @@ DEMO_VOTERS = 100_000
 PRECINCTS = 20
 PAPER = {"p19", "p20"}
 _LOCK_ID = 0x64656D6F  # "demo": two `ballotline up` at once create it once
+# `make run` seeds the demo as the development stack itself.
+DEMO_CHANGE = Change("ballotline up")
 
 
 def demo_private_key(voter_id: str) -> Ed25519PrivateKey:
@@ -81,7 +84,7 @@ def demo_rows(count: int) -> Iterator[tuple[int, list[str]]]:
         yield n + 1, [voter_id, f"p{(n - 1) % PRECINCTS + 1:02d}", f"+1555{n:07d}", key]
 
 
-async def ensure_demo(conn: asyncpg.Connection, voters: int = DEMO_VOTERS) -> str:
+async def ensure_demo(conn: asyncpg.Connection, voters: int = DEMO_VOTERS, change: Change = DEMO_CHANGE) -> str:
     """Create, fill and open the demo election unless it exists; return its id."""
     now = datetime.now(timezone.utc)
     async with conn.transaction():
@@ -95,9 +98,9 @@ async def ensure_demo(conn: asyncpg.Connection, voters: int = DEMO_VOTERS) -> st
             if status == "closed":
                 print(f"note: {DEMO_ID} is closed; to start over, drop the development database (the embedded one: make clean)")
             return DEMO_ID
-        await create_election(conn, demo_definition(now))
-        await import_roll(conn, DEMO_ID, demo_rows(voters), source="demo roll", now=now)
-        await open_election(conn, DEMO_ID, now)
+        await create_election(conn, demo_definition(now), change)
+        await import_roll(conn, DEMO_ID, demo_rows(voters), source="demo roll", now=now, change=change)
+        await open_election(conn, DEMO_ID, now, change)
     print(f"demo election {DEMO_ID} created and open: {voters:,} voters in {PRECINCTS} precincts "
           f"(every 10th voter has a demo signing key; demo keys are public: development only)")
     return DEMO_ID
@@ -106,11 +109,12 @@ async def ensure_demo(conn: asyncpg.Connection, voters: int = DEMO_VOTERS) -> st
 def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("demo", help="create the open demo election (development only; idempotent)")
     p.add_argument("--voters", type=int, default=DEMO_VOTERS, help=f"voters on the roll (default {DEMO_VOTERS:,})")
+    add_actor(p)
     p.set_defaults(handler=run_demo)
 
 
 @operator_command
 async def run_demo(args: argparse.Namespace) -> int:
     async with database() as conn:
-        await ensure_demo(conn, args.voters)
+        await ensure_demo(conn, args.voters, change_of(args))
     return 0

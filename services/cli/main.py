@@ -8,9 +8,9 @@ import asyncio
 import logging
 import sys
 
-from . import db, demo, elections, roll, serving, stack, tally
+from . import audit, db, demo, elections, roll, serving, stack, tally
 
-COMMAND_MODULES = [db, serving, stack, elections, roll, demo, tally]
+COMMAND_MODULES = [db, serving, stack, elections, roll, demo, tally, audit]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ import argparse
 import time
 
 from .errors import database, operator_command
+from .operator import add_actor, change_of
 from .roll_csv import open_roll_csv
 from .roll_import import import_roll
 
@@ -20,15 +21,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("election_id")
     p.add_argument("file", metavar="FILE.csv")
+    add_actor(p)
     p.set_defaults(handler=run_import)
 
 
 @operator_command
 async def run_import(args: argparse.Namespace) -> int:
+    change = change_of(args)
     with open_roll_csv(args.file) as rows:
         async with database() as conn:
             started = time.perf_counter()
-            count = await import_roll(conn, args.election_id, rows, source=args.file)
+            count = await import_roll(conn, args.election_id, rows, source=args.file, change=change)
             elapsed = time.perf_counter() - started
     rate = count / elapsed if elapsed > 0 else float(count)
     print(f"imported {count:,} voters into {args.election_id} in {elapsed:.2f} s ({rate:,.0f} rows/s)")

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 import asyncpg
 
-from services.common.elections_db import record_event
+from services.common.elections_db import Change, record_event
 
 from .election_phases import when
 from .errors import OperatorError, election_not_found
@@ -48,6 +48,7 @@ async def import_roll(
     *,
     source: str = "roll",
     now: datetime | None = None,
+    change: Change,
 ) -> int:
     """Replace the roll of `election_id` with `rows` ((line number, 4 fields) each, as in
     the CSV); return the number of voters. Raises NotFound, RollFrozen or RollRejected."""
@@ -74,7 +75,8 @@ async def import_roll(
             "UPDATE precincts SET eligible = $3 WHERE election_id = $1 AND precinct_id = $2",
             [(election_id, p, n) for p, n in validator.per_precinct.items()],
         )
-        await record_event(conn, election_id, "roll_import", {"voters": validator.accepted})
+        detail = {"voters": validator.accepted, "per_precinct": dict(sorted(validator.per_precinct.items()))}
+        await record_event(conn, election_id, "roll.import", change, detail)
     return validator.accepted
 
 

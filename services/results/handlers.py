@@ -17,6 +17,7 @@ from services.common.storage import PG
 from services.common.web import HEALTH
 
 from . import public
+from .audit import get_audit
 from .cache import Entry, SnapshotCache
 from .receipts import receipt_status
 from .settings import ResultsSettings
@@ -147,3 +148,4 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/v1/elections/{election_id}/results/precincts/{precinct_id}", get_precinct_results)
     r.add_get("/v1/elections/{election_id}/results/stream", stream_results)
     r.add_get("/v1/elections/{election_id}/receipts/{receipt_id}", get_receipt)
+    r.add_get("/v1/elections/{election_id}/audit", get_audit)

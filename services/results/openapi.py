@@ -50,6 +50,17 @@ SNAPSHOT = _object(
 RECEIPT_STATUS = _object({"receipt_id": {"type": "string"},
                           "status": {"enum": ["counted", "superseded", "annulled"]}})
 
+_HASH = {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}
+AUDIT_ENTRY = _object({
+    "seq": {"type": "integer", "minimum": 1}, "at": RFC3339, "actor": {"type": "string"},
+    "action": {"type": "string", "description": "election.create, roll.import, election.open, election.close,"
+               " election.extend, election.policy, ..."},
+    "reason": {"type": ["string", "null"]}, "details": {"type": "object"}, "prev_hash": _HASH, "hash": _HASH,
+})
+AUDIT_LOG = _object({"election_id": {"type": "string"},
+                     "head": {**_HASH, "description": "The last entry's hash."},
+                     "entries": {"type": "array", "items": ref("AuditEntry")}})
+
 _CACHE_CONTROL = {"Cache-Control": {"required": True, "schema": {"type": "string"}}}
 _ETAG = {
     "description": "The quoted version; absent on version 0, the zero snapshot before the first publication.",
@@ -97,6 +108,12 @@ _RECEIPT = operation("receiptStatus", "Where a receipt's ballot stands.", {
 }, parameters=_path("election_id", "receipt_id"))
 
 
+_AUDIT = operation("auditLog", "The election's append-only, hash-chained audit log.", {
+    "200": json_response("Every entry, oldest first, and the head.", ref("AuditLog")),
+    **problem(404, "Unknown election.", "election_not_found"),
+}, parameters=_path("election_id"))
+
+
 def openapi_document(*, port: int) -> Json:
     paths = {
         "/v1/elections": {"get": operation("listElections", "Every election.", {
@@ -112,12 +129,15 @@ def openapi_document(*, port: int) -> Json:
             "getPrecinctResults", "The latest snapshot of one precinct.", "PrecinctSnapshot", precinct=True),
         "/v1/elections/{election_id}/results/stream": {"get": _STREAM},
         "/v1/elections/{election_id}/receipts/{receipt_id}": {"get": _RECEIPT},
+        "/v1/elections/{election_id}/audit": {"get": _AUDIT},
     }
     schemas = {
         **wire_schemas(outputs=(ElectionSummary, PublicElection)),
         "Snapshot": SNAPSHOT,
         "PrecinctSnapshot": {"allOf": [ref("Snapshot"), {"required": ["precinct_id"]}]},
         "ReceiptStatus": RECEIPT_STATUS,
+        "AuditEntry": AUDIT_ENTRY,
+        "AuditLog": AUDIT_LOG,
     }
     return document("Ballotline results service", "Read side: elections, results snapshots, receipt status.",
                     paths, schemas, port=port)

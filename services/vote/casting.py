@@ -72,6 +72,13 @@ class VoteService:
             raise errors.ElectionNotFound(f"no election {election_id!r}")
         if election.precinct(claims.precinct_id) is None:
             raise errors.InvalidToken("the token names no precinct of this election")
+        if not claims.logged_in_by_any(election.definition.auth_methods):
+            # Checked on every ballot against the catalog, so a policy change refuses
+            # tokens issued before it too (API.md "Changing a running election").
+            raise errors.AuthMethodNotAllowed(
+                "this election no longer accepts the login method of your token; log in again with "
+                + " or ".join(election.definition.auth_methods)
+            )
         try:
             request = ballot_request_decoder.decode(body)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:

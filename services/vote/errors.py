@@ -5,6 +5,8 @@
      ├── MalformedBody          400 malformed_body (raised by common.web.decode_body)
      ├── InvalidToken           401 invalid_token
      ├── WrongElection          403 wrong_election
+     ├── AuthMethodNotAllowed   403 auth_method_not_allowed (the token's login method
+     │                          was removed by `ballotline election policy`)
      ├── ElectionNotFound       404 election_not_found
      ├── AlreadyVoted           409 already_voted
      ├── ElectionNotOpen        409 election_not_open
@@ -43,6 +45,10 @@ class InvalidToken(Unauthorized):
 
 class WrongElection(Forbidden):
     code = "wrong_election"
+
+
+class AuthMethodNotAllowed(Forbidden):
+    code = "auth_method_not_allowed"
 
 
 class ElectionNotFound(NotFound):

@@ -43,7 +43,8 @@ _CAST = operation(
         **problem(400, "Idempotency-Key missing or malformed, or a malformed body; nothing written.",
                   "idempotency_key_invalid", "malformed_body"),
         **_INVALID_TOKEN,
-        **_WRONG_ELECTION,
+        **problem(403, "The token was issued for another election, or by a login method the election no longer"
+                  " accepts.", "wrong_election", "auth_method_not_allowed"),
         **problem(404, "No such election.", "election_not_found"),
         **problem(409, "Already voted, election not open, or the same key still in flight.",
                   "already_voted", "election_not_open", "request_in_progress",

@@ -30,12 +30,20 @@ _SEGMENT = re.compile(rb"^[A-Za-z0-9_-]+$")
 _decode_json = msgspec.json.Decoder(dict).decode
 
 
+# `amr` values (API.md "Access token") and the election's `auth_methods` they stand for.
+AMR_METHODS = {"otp": "otp", "sig": "signature"}
+
+
 @dataclass(frozen=True)
 class Claims:
     voter: str  # the token's `sub`
     election_id: str
     precinct_id: str
     amr: tuple[str, ...] = ()  # how the voter logged in (kept sealed, for annulment by rule)
+
+    def logged_in_by_any(self, methods: list[str]) -> bool:
+        """Whether `amr` names one of these login methods (an empty `amr` names none)."""
+        return any(AMR_METHODS.get(m) in methods for m in self.amr)
 
 
 def _segment(data: bytes) -> bytes:
