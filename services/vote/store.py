@@ -54,31 +54,24 @@ class BallotStore:
             if (item.election_id, item.voter) not in voters:
                 voters.add((item.election_id, item.voter))
                 batch.append(i)
-        closed: set[str] = set()
+        closed: set[str] = set()  # elections found closed at COMMIT time: their new ballots are refused
         attempt = 0
         while True:
-            live = [i for i in batch if items[i].election_id not in closed]
-            if not live:
-                written: list[Outcome | object] = []
-                break
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
-                    written = await self._write(conn, [items[i] for i in live])
+                    written = await self._write(conn, [items[i] for i in batch], closed)
                 break
-            except _Closed as change:  # rolled back; write the others again without them
+            except _Closed as change:  # rolled back; write the batch again, refusing those
                 closed |= change.elections
             except _RETRYABLE:
                 attempt += 1
                 if attempt == 3:
                     raise
-        for i in batch:
-            if items[i].election_id in closed:
-                outcomes[i] = Closed()
-        for i, outcome in zip(live, written):
+        for i, outcome in zip(batch, written):
             outcomes[i] = outcome
         return outcomes
 
-    async def _write(self, conn: asyncpg.Connection, items: list[PendingBallot]) -> list[Outcome | object]:
+    async def _write(self, conn: asyncpg.Connection, items: list[PendingBallot], closed: set[str]) -> list[Outcome | object]:
         outcomes: dict[int, Outcome | object] = {}
         order = sorted(range(len(items)), key=lambda i: (items[i].election_id, items[i].scope))
         claimed = {r[0] for r in await conn.fetch(sql.CLAIM_KEYS, *_columns(items, order, sql.CLAIM_FIELDS))}
@@ -86,6 +79,9 @@ class BallotStore:
         if taken:
             outcomes.update(await self._replays(conn, items, taken))
         fresh = sorted((i for i in order if items[i].scope in claimed), key=lambda i: (items[i].election_id, items[i].voter))
+        late = [i for i in fresh if items[i].election_id in closed]  # replays above are still answered
+        outcomes.update((i, Closed()) for i in late)
+        fresh = [i for i in fresh if i not in outcomes]
         firsts = set()
         if fresh:
             rows = await conn.fetch(sql.INSERT_PARTICIPATION, *_columns(items, fresh, sql.PARTICIPATION_FIELDS))
@@ -94,7 +90,7 @@ class BallotStore:
         outcomes.update((i, AlreadyVoted()) for i in again if not items[i].revoting)
         revotes = [i for i in again if items[i].revoting]
         earlier = await self._supersede(conn, items, revotes, outcomes) if revotes else {}
-        released = [i for i in again if i in outcomes]
+        released = late + [i for i in again if i in outcomes]
         if released:
             await conn.execute(sql.RELEASE_KEYS, *_columns(items, released, ("election_id", "scope")))
         winners = [i for i in fresh if i not in outcomes]
@@ -103,9 +99,9 @@ class BallotStore:
             outcomes.update((i, Written()) for i in winners)
             rows = await conn.fetch(sql.STILL_OPEN, sorted({items[i].election_id for i in winners}))
             still_open = {r["election_id"] for r in rows if r["open"]}
-            closed = {items[i].election_id for i in winners} - still_open
-            if closed:
-                raise _Closed(closed)
+            closing = {items[i].election_id for i in winners} - still_open
+            if closing:
+                raise _Closed(closing)
         return [outcomes.get(i, DEFER) for i in range(len(items))]
 
     def _sealed_messages(self, items, winners, earlier: dict[int, str]) -> list[list]:

@@ -29,6 +29,25 @@ async def test_a_ballot_that_reaches_commit_after_the_close_is_refused_and_not_s
     assert await pool.fetchval("SELECT count(*) FROM idempotency_keys") == 0
 
 
+async def test_a_retry_of_an_acknowledged_ballot_still_gets_its_receipt_in_a_batch_refused_at_the_close(
+    make_vote_client, minter, election, pool
+):
+    client = await make_vote_client(VOTE_BATCH_WAIT_MS="300", VOTE_BATCH_FLUSHERS="1")  # one batch for both
+    early, late, key = Voter(client, minter, "v-early"), Voter(client, minter, "v-late"), new_key()
+    first = await early.cast(key=key)
+    assert first.status == 201
+    async with table_locked(pool):
+        retry = asyncio.create_task(early.cast(key=key))  # the same request again (a lost answer)
+        new = asyncio.create_task(late.cast(key=new_key()))
+        await asyncio.sleep(0.5)
+        await move(pool, "test-election", now() - timedelta(hours=1), now(), "close")
+    replayed, refused = await retry, await new
+    assert refused.status == 409 and (await refused.json())["code"] == "election_not_open"
+    assert replayed.status == 201 and replayed.headers["Idempotent-Replayed"] == "true"
+    assert await replayed.read() == await first.read()
+    assert await pool.fetchval("SELECT count(*) FROM participation") == 1
+
+
 async def test_an_unreadable_participation_row_refuses_that_ballot_and_not_its_batch(
     make_vote_client, minter, revoting_election, pool
 ):
