@@ -18,6 +18,7 @@ from services.results.app import load_settings as results_settings
 from services.vote.app import create_app as create_vote
 from services.vote.app import load_settings as vote_settings
 from tests.factories import create_election, definition
+from tests.processes import until_ready
 from tests.tally_keys import ENV as TALLY_ENV
 
 VOTERS = [(f"voter-{i}", "p1" if i % 2 else "p2", f"+1555000{i:04d}", None) for i in range(1, 21)]
@@ -36,13 +37,7 @@ async def system(aiohttp_server, aiohttp_client, pool, redis, database_url, redi
     }))))
     results = await aiohttp_client(create_results(results_settings(Env({**common, "TALLY_INTERVAL_MS": "20"}))))
     auth_client = await aiohttp_client(auth)
-    for client in (auth_client, vote, results):
-        for _ in range(200):
-            if (await client.get("/readyz")).status == 200:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("a service never became ready")
+    await until_ready(auth_client, vote, results)
     return auth_client, vote, results
 
 

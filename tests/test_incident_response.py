@@ -26,6 +26,7 @@ from services.vote.app import load_settings as vote_settings
 from tests.auth.helpers import sign
 from tests.factories import create_election, definition, now
 from tests.operator_cli import ballotline
+from tests.processes import until_ready
 
 ELECTION = "attacked"
 KEYS = {f"v{i}": Ed25519PrivateKey.generate() for i in range(1, 7)}
@@ -50,13 +51,7 @@ async def system(aiohttp_server, aiohttp_client, pool, redis, service_env):
                                                                   "VOTE_JWKS_URL": jwks})))) for _ in range(2)]
     results = await aiohttp_client(create_results(results_settings(Env({**common, "TALLY_INTERVAL_MS": "20"}))))
     auths = [await aiohttp_client(s) for s in auth_servers]
-    for client in (*auths, *votes, results):
-        for _ in range(200):
-            if (await client.get("/readyz")).status == 200:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("a service never became ready")
+    await until_ready(*auths, *votes, results)
     return auths, votes, results
 
 

@@ -11,34 +11,18 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import psutil
 import pytest
 
+from tests.processes import free_port, get
 from tests.tally_keys import ENV as TALLY_ENV
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str) -> tuple[int, str]:
-    # A new connection per request, so the kernel spreads them over the workers.
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
 def _assert_no_public_metrics(url: str) -> None:
-    status, body = _get(url + "/metrics")
+    status, body = get(url + "/metrics")
     assert status == 404 and json.loads(body)["code"] == "not_found"
 
 
@@ -55,7 +39,7 @@ def _wait_ready(url: str, process: subprocess.Popen) -> None:
     while time.monotonic() < deadline:
         assert process.poll() is None, "the supervisor exited while starting"
         try:
-            if _get(url + "/readyz")[0] == 200:
+            if get(url + "/readyz")[0] == 200:
                 return
         except OSError:
             pass
@@ -64,7 +48,7 @@ def _wait_ready(url: str, process: subprocess.Popen) -> None:
 
 
 def test_two_workers_share_the_port_report_metrics_together_and_stop_on_sigterm(database_url, redis_url, tmp_path):
-    port, metrics_port = _free_port(), _free_port()
+    port, metrics_port = free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -95,7 +79,7 @@ def test_two_workers_share_the_port_report_metrics_together_and_stop_on_sigterm(
         _assert_no_public_metrics(url)
         assert _listening(psutil.Process(supervisor.pid), metrics_port), "the supervisor serves the metrics"
         assert not any(_listening(w, metrics_port) for w in workers), "workers do not fight for the port"
-        metrics = _get(f"http://127.0.0.1:{metrics_port}/metrics")[1]
+        metrics = get(f"http://127.0.0.1:{metrics_port}/metrics")[1]
         line = next(
             m for m in metrics.splitlines()
             if m.startswith("ballotline_http_requests_total{") and 'route="/healthz"' in m and 'status="200"' in m
@@ -109,7 +93,7 @@ def test_two_workers_share_the_port_report_metrics_together_and_stop_on_sigterm(
 
 
 def test_one_process_warns_it_is_in_development_and_serves_metrics_only_internally(database_url, redis_url):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PORT": str(port),
            "BALLOTLINE_ENV": "development", "AUTH_SECRET_KEY": "s" * 32}
     env.pop("METRICS_PORT", None)
@@ -120,9 +104,9 @@ def test_one_process_warns_it_is_in_development_and_serves_metrics_only_internal
     try:
         _wait_ready(url, server)
         _assert_no_public_metrics(url)
-        status, metrics = _get(f"http://127.0.0.1:{port + 1000}/metrics")  # the default METRICS_PORT
+        status, metrics = get(f"http://127.0.0.1:{port + 1000}/metrics")  # the default METRICS_PORT
         assert status == 200 and 'route="/readyz"' in metrics
-        assert _get(f"http://127.0.0.1:{port + 1000}/healthz")[0] == 404
+        assert get(f"http://127.0.0.1:{port + 1000}/healthz")[0] == 404
     finally:
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=30)
@@ -158,7 +142,7 @@ def test_a_worker_failing_with_a_configuration_error_stops_the_supervisor_with_2
 
 
 def test_after_sigterm_kept_alive_connections_get_answers_with_connection_close_not_resets(database_url, redis_url):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PORT": str(port), "METRICS_PORT": "0",
            "BALLOTLINE_ENV": "development", "AUTH_SECRET_KEY": "s" * 32, "SHUTDOWN_DRAIN": "1.5"}
     server = subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", "auth"], env=env,
@@ -176,7 +160,7 @@ def test_after_sigterm_kept_alive_connections_get_answers_with_connection_close_
         answer = kept.getresponse()
         answer.read()
         assert answer.status == 200 and answer.getheader("Connection") == "close"
-        assert _get(f"http://127.0.0.1:{port}/readyz")[0] == 503  # a new connection, still draining
+        assert get(f"http://127.0.0.1:{port}/readyz")[0] == 503  # a new connection, still draining
     finally:
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)

@@ -164,12 +164,12 @@ def document(title: str, description: str, paths: Json, schemas: Json, *, port: 
     for item in paths.values():
         for operation in item.values():
             operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/RequestId"})
-            operation["responses"].update(copy.deepcopy(_INTERNAL))
-            if "503" in operation["responses"]:  # a service-specific 503: add the shared code
-                codes = operation["responses"]["503"]["content"][PROBLEM]["schema"]["allOf"][1]["properties"]["code"]
-                codes["enum"] = [*codes.get("enum", []), "dependency_unavailable"]
-            else:
-                operation["responses"].update(copy.deepcopy(_DEPENDENCY))
+            for status, shared, code in (("500", _INTERNAL, "internal_error"), ("503", _DEPENDENCY, "dependency_unavailable")):
+                if status in operation["responses"]:  # a service-specific answer: add the shared code
+                    codes = operation["responses"][status]["content"][PROBLEM]["schema"]["allOf"][1]["properties"]["code"]
+                    codes["enum"] = [*codes.get("enum", []), code]
+                else:
+                    operation["responses"].update(copy.deepcopy(shared))
             for response in operation["responses"].values():
                 response.setdefault("headers", {})["X-Request-Id"] = {"$ref": "#/components/headers/RequestId"}
     components: Json = {

@@ -52,6 +52,8 @@ _CAST = operation(
         **BODY_TOO_LARGE,
         **problem(422, "Selections break a ballot rule (`detail` names it), or the key was used for another body.",
                   "invalid_ballot", "idempotency_key_reused"),
+        **problem(500, "A re-vote whose earlier record this server cannot open (its VOTE_SECRET_KEY changed);"
+                  " nothing written. Or an unexpected error, logged.", "participation_unreadable"),
         **problem(503, "Saturated, or token keys or storage unavailable; nothing written, a retry with the key is safe.",
                   "overloaded", "token_keys_unavailable", "storage_unavailable", retry_after=True),
     },

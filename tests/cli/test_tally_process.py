@@ -5,48 +5,31 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-    except OSError:
-        return 0, ""
+from tests.processes import free_port, get
 
 
 def test_the_tally_process_answers_its_probes_and_metrics_on_the_internal_listener(service_env):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **service_env, "METRICS_PORT": str(port), "TALLY_INTERVAL_MS": "20"}
     process = subprocess.Popen([sys.executable, "-m", "services.cli.main", "tally", "run"], env=env,
                                stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 20
-        while _get(f"http://127.0.0.1:{port}/readyz")[0] != 200:
+        while get(f"http://127.0.0.1:{port}/readyz")[0] != 200:
             assert process.poll() is None, process.stderr.read()
             assert time.monotonic() < deadline, "the tally never became ready"
             time.sleep(0.1)
-        assert _get(f"http://127.0.0.1:{port}/healthz") == (200, '{"status":"ok"}')
-        status, metrics = _get(f"http://127.0.0.1:{port}/metrics")
+        assert get(f"http://127.0.0.1:{port}/healthz") == (200, '{"status":"ok"}')
+        status, metrics = get(f"http://127.0.0.1:{port}/metrics")
         assert status == 200 and "ballotline_tally_errors_total" in metrics
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(15) == 0
-    assert _get(f"http://127.0.0.1:{port}/healthz")[0] == 0  # closed with the process
+    assert get(f"http://127.0.0.1:{port}/healthz")[0] == 0  # closed with the process
 
 
 def test_without_its_private_key_the_tally_exits_2_and_says_why(service_env):

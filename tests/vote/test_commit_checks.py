@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from tests.contract.contract import Contract
 from tests.factories import now
 from tests.tally_keys import outbox_messages
 
@@ -63,7 +64,8 @@ async def test_an_unreadable_participation_row_refuses_that_ballot_and_not_its_b
     )
     assert accepted.status == 201
     assert refused.status == 500
-    problem = await refused.json()
+    contract = Contract(await (await client.get("/openapi.json")).json())
+    problem = await contract.check(refused)  # the service's own document names this answer
     assert problem["code"] == "participation_unreadable" and "nothing was recorded" in problem["detail"]
     assert len(await outbox_messages(pool)) == before + 1  # only the other voter's ballot
     assert await pool.fetchval("SELECT ballots_cast FROM participation WHERE voter = 'v-damaged'") == 1
